@@ -1,0 +1,54 @@
+using System.Collections.Generic;
+using Microsoft.ML.Data;
+using Microsoft.ML.DomainAdaptation;
+using Microsoft.ML.DomainAdaptation.Data;
+
+namespace Microsoft.ML
+{
+    /// <summary>Catalog extensions for deep domain adaptation.</summary>
+    public static class DomainAdaptationCatalog
+    {
+        /// <summary>
+        /// Trains a network whose embedding is domain-invariant, with the method the options name
+        /// (<see cref="SourceOnlyOptions"/>, <see cref="DannOptions"/>, <see cref="DeepCoralOptions"/>).
+        /// The input holds both domains, told apart by the Boolean column <see cref="DomainAdaptationOptions.DomainColumnName"/>.
+        /// </summary>
+        /// <param name="catalog">The transforms catalog.</param>
+        /// <param name="options">The method and its settings.</param>
+        /// <example><code>
+        /// var data = mlContext.Data.CombineDomains(source, target);
+        /// var model = mlContext.Transforms.Conversion.MapValueToKey("Label")
+        ///     .Append(mlContext.Transforms.DomainAdapt(new DannOptions()))
+        ///     .Fit(data);
+        /// </code></example>
+        public static DomainAdaptationEstimator DomainAdapt(this TransformsCatalog catalog, DomainAdaptationOptions options)
+            => new DomainAdaptationEstimator(((IInternalCatalog)catalog).Environment, options);
+
+        /// <summary>
+        /// One view of both domains: the rows of <paramref name="source"/> then those of <paramref name="target"/>,
+        /// with a Boolean column (false: source, true: target). Rows are streamed, not copied. The target needs every
+        /// column of the source, with the same types, except columns with a missing value (keys, Single, Double),
+        /// which read as missing when the target lacks them, e.g. a label.
+        /// </summary>
+        /// <param name="catalog">The data operations catalog.</param>
+        /// <param name="source">The labeled source domain.</param>
+        /// <param name="target">The target domain.</param>
+        /// <param name="domainColumnName">Name of the added Boolean column. Default: "IsTarget".</param>
+        public static IDataView CombineDomains(this DataOperationsCatalog catalog, IDataView source, IDataView target, string domainColumnName = "IsTarget")
+            => new AppendedDataView(source, target, domainColumnName);
+
+        /// <summary>
+        /// Loads images (or any arrays) from an IDX file, the format of MNIST, optionally with their labels from a
+        /// second IDX file. Gzip-compressed files are read as they are.
+        /// </summary>
+        /// <param name="catalog">The data operations catalog.</param>
+        /// <param name="imagesPath">IDX file of N items (e.g. N × height × width bytes).</param>
+        /// <param name="labelsPath">Optional 1-D IDX file of N labels; without it there is no label column.</param>
+        /// <param name="rowIndices">Optional 0-based rows to keep, in the order given (e.g. a fixed train split).</param>
+        /// <param name="featureColumnName">The features column: a vector of Single with the item's dimensions (values as stored, e.g. 0–255).</param>
+        /// <param name="labelColumnName">The label column, of type Single.</param>
+        public static IDataView LoadFromIdx(this DataOperationsCatalog catalog, string imagesPath, string labelsPath = null,
+            IEnumerable<int> rowIndices = null, string featureColumnName = "Features", string labelColumnName = "Label")
+            => IdxDataView.Load(catalog, imagesPath, labelsPath, rowIndices, featureColumnName, labelColumnName);
+    }
+}

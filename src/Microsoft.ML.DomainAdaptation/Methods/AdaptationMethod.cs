@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.DomainAdaptation.Networks;
+using Microsoft.ML.DomainAdaptation.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Microsoft.ML.DomainAdaptation.Methods
+{
+    /// <summary>What a method is built from: its options and the architecture of the network to train.</summary>
+    internal sealed record MethodContext(DomainAdaptationOptions Options, NetworkSpec Spec);
+
+    /// <summary>One training step's batches: labeled source rows, and target rows (null when the method uses none).</summary>
+    internal readonly record struct StepBatch(Tensor SourceFeatures, Tensor SourceLabels, Tensor TargetFeatures);
+
+    /// <summary>Where the training is: the step (0-based), the progress p = step / iterations, the learning rate.</summary>
+    internal readonly record struct StepState(int Iteration, double Progress, double LearningRate);
+
+    /// <summary>The outputs of the shared forward pass over the concatenated source and target batch.</summary>
+    internal readonly record struct AlignmentInputs(Tensor SourceEmbedding, Tensor TargetEmbedding, Tensor SourceLogits, Tensor TargetLogits);
+
+    /// <summary>Named scalar losses of one step, for progress reports and the divergence check.</summary>
+    internal sealed class LossLog
+    {
+        private readonly Dictionary<string, float> _values = new();
+
+        public IReadOnlyDictionary<string, float> Values => _values;
+
+        public void Add(string name, Tensor loss) => _values[name] = loss.detach().item<float>();
+
+        public void Clear() => _values.Clear();
+
+        public Dictionary<string, float> Snapshot() => new(_values);
+    }
+
+    /// <summary>
+    /// A domain adaptation method as a small module on the shared <see cref="TrainingLoop"/>. The default step is
+    /// the common pattern (one forward pass over source and target, classification loss on source plus the
+    /// method's <see cref="AlignmentLoss"/>, one SGD step); methods with several optimisation phases override
+    /// <see cref="Step"/>.
+    /// </summary>
+    internal abstract class AdaptationMethod : IDisposable
+    {
+        private readonly List<Module> _auxiliary = new();
+
+        protected AdaptationMethod(MethodContext context)
+        {
+            Options = context.Options;
+            Network = new ScoringNetwork(context.Spec);
+        }
+
+        public DomainAdaptationOptions Options { get; }
+
+        /// <summary>The network that scores after training (backbone + classifier).</summary>
+        public ScoringNetwork Network { get; }
+
+        /// <summary>False for methods that never look at target rows: the loop then draws no target batch.</summary>
+        public virtual bool UsesTarget => true;
+
+        /// <summary>The optimizers the loop anneals; built by <see cref="CreateOptimizers"/>.</summary>
+        public IReadOnlyList<optim.Optimizer> Optimizers { get; private set; }
+
+        protected optim.Optimizer Optimizer => Optimizers[0];
+
+        /// <summary>Registers a module trained beside the network (a discriminator, a second head).</summary>
+        protected T AddAuxiliary<T>(T module) where T : Module
+        {
+            _auxiliary.Add(module);
+            return module;
+        }
+
+        public void CreateOptimizers() => Optimizers = BuildOptimizers();
+
+        /// <summary>Default: one SGD optimizer over the network and every auxiliary module.</summary>
+        protected virtual IReadOnlyList<optim.Optimizer> BuildOptimizers() =>
+            new[] { Sgd(Network.parameters().Concat(_auxiliary.SelectMany(m => m.parameters()))) };
+
+        protected optim.Optimizer Sgd(IEnumerable<Parameter> parameters) =>
+            optim.SGD(parameters, Options.LearningRate, Options.Momentum, weight_decay: Options.WeightDecay);
+
+        public void SetTrainingMode(bool training)
+        {
+            Network.train(training);
+            foreach (var module in _auxiliary)
+                module.train(training);
+        }
+
+        /// <summary>One training step. Returns the total loss it minimised (checked for divergence by the loop).</summary>
+        public virtual Tensor Step(StepBatch batch, StepState state, LossLog losses)
+        {
+            Tensor total;
+            if (!UsesTarget)
+            {
+                total = functional.cross_entropy(Network.forward(batch.SourceFeatures), batch.SourceLabels);
+                losses.Add("classification", total);
+            }
+            else
+            {
+                long sourceRows = batch.SourceFeatures.shape[0];
+                var embedding = Network.backbone.forward(cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0));
+                var logits = Network.classifier.forward(embedding);
+                var inputs = new AlignmentInputs(embedding[..(int)sourceRows], embedding[(int)sourceRows..], logits[..(int)sourceRows], logits[(int)sourceRows..]);
+                var classification = functional.cross_entropy(inputs.SourceLogits, batch.SourceLabels);
+                losses.Add("classification", classification);
+                var alignment = AlignmentLoss(inputs, state, losses);
+                total = alignment is null ? classification : classification + alignment;
+            }
+            Optimizer.zero_grad();
+            total.backward();
+            Optimizer.step();
+            return total;
+        }
+
+        /// <summary>The method's loss added to the source classification loss (weighted), or null for none.</summary>
+        protected virtual Tensor AlignmentLoss(AlignmentInputs inputs, StepState state, LossLog losses) => null;
+
+        public virtual void Dispose()
+        {
+            if (Optimizers != null)
+            {
+                foreach (var optimizer in Optimizers)
+                    optimizer.Dispose();
+            }
+            foreach (var module in _auxiliary)
+                module.Dispose();
+        }
+    }
+}

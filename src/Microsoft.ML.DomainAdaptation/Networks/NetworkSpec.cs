@@ -1,0 +1,69 @@
+using System;
+using System.IO;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DomainAdaptation.Networks
+{
+    internal enum BackboneKind
+    {
+        Mlp = 1,
+        LeNet = 2,
+    }
+
+    /// <summary>
+    /// The architecture of a trained network, saved beside its weights so that loading rebuilds the same modules
+    /// before reading the weights into them.
+    /// </summary>
+    internal sealed record NetworkSpec(
+        BackboneKind Backbone,
+        int InputSize,
+        int[] HiddenSizes,
+        int Channels,
+        int Height,
+        int Width,
+        int EmbeddingSize,
+        int ClassifierHiddenSize,
+        int ClassCount)
+    {
+        public nn.Module<Tensor, Tensor> CreateBackbone() => Backbone switch
+        {
+            BackboneKind.Mlp => new MlpBackbone(InputSize, HiddenSizes, EmbeddingSize),
+            BackboneKind.LeNet => new LeNetBackbone(Channels, Height, Width, EmbeddingSize),
+            _ => throw new InvalidOperationException($"Unknown backbone kind {Backbone}."),
+        };
+
+        public ClassifierHead CreateClassifier(string name = nameof(ClassifierHead)) =>
+            new ClassifierHead(EmbeddingSize, ClassifierHiddenSize, ClassCount, name);
+
+        public void Write(BinaryWriter writer)
+        {
+            writer.Write((int)Backbone);
+            writer.Write(InputSize);
+            writer.Write(HiddenSizes.Length);
+            foreach (int h in HiddenSizes)
+                writer.Write(h);
+            writer.Write(Channels);
+            writer.Write(Height);
+            writer.Write(Width);
+            writer.Write(EmbeddingSize);
+            writer.Write(ClassifierHiddenSize);
+            writer.Write(ClassCount);
+        }
+
+        public static NetworkSpec Read(BinaryReader reader)
+        {
+            var backbone = (BackboneKind)reader.ReadInt32();
+            int inputSize = reader.ReadInt32();
+            var hidden = new int[reader.ReadInt32()];
+            for (int i = 0; i < hidden.Length; i++)
+                hidden[i] = reader.ReadInt32();
+            var spec = new NetworkSpec(backbone, inputSize, hidden, reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
+                reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+            if (!Enum.IsDefined(spec.Backbone) || spec.InputSize <= 0 || spec.EmbeddingSize <= 0 || spec.ClassCount < 2 || hidden.Any(h => h <= 0))
+                throw new InvalidDataException($"The model's network description is invalid: {spec}.");
+            return spec;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System;
+using Microsoft.ML.DomainAdaptation.Methods;
+
+namespace Microsoft.ML.DomainAdaptation
+{
+    /// <summary>
+    /// Options shared by every domain adaptation method: columns, the network, and the training loop.
+    /// Each method has its own options class deriving from this one (<see cref="SourceOnlyOptions"/>,
+    /// <see cref="DannOptions"/>, <see cref="DeepCoralOptions"/>); pass it to
+    /// <see cref="DomainAdaptationCatalog.DomainAdapt(TransformsCatalog, DomainAdaptationOptions)"/>.
+    /// </summary>
+    /// <remarks>
+    /// The input is one <see cref="IDataView"/> holding both domains, told apart by the Boolean
+    /// <see cref="DomainColumnName"/> column (false: labeled source row; true: target row, whose label is ignored).
+    /// <see cref="DataOperationsCatalog"/>'s <c>CombineDomains</c> builds it from two views.
+    /// </remarks>
+    public abstract class DomainAdaptationOptions
+    {
+        /// <summary>Input column of features: a known-size vector of <see cref="float"/>. Default: "Features".</summary>
+        public string FeatureColumnName = "Features";
+
+        /// <summary>Input column of labels: a key type (use MapValueToKey). Read on source rows only. Default: "Label".</summary>
+        public string LabelColumnName = "Label";
+
+        /// <summary>Input Boolean column: false for a source row, true for a target row. Default: "IsTarget".</summary>
+        public string DomainColumnName = "IsTarget";
+
+        /// <summary>Output column of the learned domain-invariant embedding (vector of <see cref="float"/>). Default: "Embedding".</summary>
+        public string EmbeddingColumnName = "Embedding";
+
+        /// <summary>Output column of class probabilities, as ML.NET's multiclass trainers give it. Default: "Score".</summary>
+        public string ScoreColumnName = "Score";
+
+        /// <summary>Output key column of the most probable class, with the label's key values. Default: "PredictedLabel".</summary>
+        public string PredictedLabelColumnName = "PredictedLabel";
+
+        /// <summary>The network's feature extractor. Default: <see cref="MlpBackboneOptions"/> (one hidden layer of 256, embedding of 100).
+        /// Use <see cref="LeNetBackboneOptions"/> for image pixels.</summary>
+        public BackboneOptions Backbone = new MlpBackboneOptions();
+
+        /// <summary>Hidden width of the classifier head on the embedding; 0 makes the head a single linear layer. Default: 100.</summary>
+        public int ClassifierHiddenSize = 100;
+
+        /// <summary>Number of training steps; each step sees one batch of each domain. Default: 2000. Must be positive.</summary>
+        public int Iterations = 2000;
+
+        /// <summary>Rows per domain in each step (a step sees <see cref="BatchSize"/> source and <see cref="BatchSize"/> target rows). Default: 64.
+        /// Each domain must have at least this many rows.</summary>
+        public int BatchSize = 64;
+
+        /// <summary>Initial learning rate of SGD. Default: 0.01. Must be positive.</summary>
+        public float LearningRate = 0.01f;
+
+        /// <summary>SGD momentum, in [0, 1). Default: 0.9.</summary>
+        public float Momentum = 0.9f;
+
+        /// <summary>L2 weight decay, non-negative. Default: 5e-4.</summary>
+        public float WeightDecay = 5e-4f;
+
+        /// <summary>Anneal the learning rate as lr / (1 + 10 p)^0.75, p the training progress in [0, 1] (Ganin et al.).
+        /// Default: true; false keeps it constant.</summary>
+        public bool AnnealLearningRate = true;
+
+        /// <summary>Seed of weight initialisation and batch sampling. Default: null, which takes one from the
+        /// <see cref="MLContext"/>'s random source (so <c>new MLContext(seed: 1)</c> gives repeatable models).</summary>
+        public int? Seed;
+
+        /// <summary>Threads libtorch uses (process-wide). Default: null, which leaves libtorch's setting as it is.</summary>
+        public int? NumberOfThreads;
+
+        /// <summary>Steps between two progress reports on the MLContext log and <see cref="ProgressCallback"/>. Default: 100.</summary>
+        public int ProgressInterval = 100;
+
+        /// <summary>Called every <see cref="ProgressInterval"/> steps and at the last one with the step's losses. Default: null.</summary>
+        public Action<TrainingProgress> ProgressCallback;
+
+        /// <summary>The name the method reports in logs and progress.</summary>
+        internal abstract string MethodName { get; }
+
+        /// <summary>Creates the method's training module.</summary>
+        internal abstract AdaptationMethod CreateMethod(MethodContext context);
+
+        /// <summary>Checks the method's own options; called before any data is read.</summary>
+        internal virtual void ValidateMethodOptions()
+        {
+        }
+
+        /// <summary>Checks every option, throwing an <see cref="ArgumentOutOfRangeException"/> naming the first invalid one.</summary>
+        internal void Validate()
+        {
+            CheckName(FeatureColumnName, nameof(FeatureColumnName));
+            CheckName(LabelColumnName, nameof(LabelColumnName));
+            CheckName(DomainColumnName, nameof(DomainColumnName));
+            CheckName(EmbeddingColumnName, nameof(EmbeddingColumnName));
+            CheckName(ScoreColumnName, nameof(ScoreColumnName));
+            CheckName(PredictedLabelColumnName, nameof(PredictedLabelColumnName));
+            if (Backbone is null)
+                throw new ArgumentNullException(nameof(Backbone), "A backbone is required (MlpBackboneOptions or LeNetBackboneOptions).");
+            Backbone.Validate();
+            Check(ClassifierHiddenSize >= 0, nameof(ClassifierHiddenSize), ClassifierHiddenSize, "must be non-negative");
+            Check(Iterations > 0, nameof(Iterations), Iterations, "must be positive");
+            Check(BatchSize > 0, nameof(BatchSize), BatchSize, "must be positive");
+            Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
+            Check(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
+            Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be non-negative");
+            Check(NumberOfThreads is null || NumberOfThreads > 0, nameof(NumberOfThreads), NumberOfThreads, "must be positive when set");
+            Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
+            ValidateMethodOptions();
+        }
+
+        private static void CheckName(string value, string name)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+                throw new ArgumentOutOfRangeException(name, value, $"{name} must be a non-empty column name.");
+        }
+
+        /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming the option when <paramref name="condition"/> is false.</summary>
+        internal static void Check(bool condition, string name, object value, string requirement)
+        {
+            if (!condition)
+                throw new ArgumentOutOfRangeException(name, value, $"{name} {requirement}; got {value}.");
+        }
+    }
+}

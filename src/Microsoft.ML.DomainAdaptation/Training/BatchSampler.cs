@@ -1,0 +1,53 @@
+using System;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DomainAdaptation.Training
+{
+    /// <summary>
+    /// Draws fixed-size batches of one domain from its rows held as one tensor: a new random permutation each epoch,
+    /// the remainder of an epoch dropped (as PyTorch's DataLoader with drop_last).
+    /// </summary>
+    internal sealed class BatchSampler : IDisposable
+    {
+        private readonly Tensor _features;
+        private readonly Tensor _labels;
+        private readonly int _batchSize;
+        private readonly Random _random;
+        private readonly long[] _order;
+        private readonly long[] _batch;
+        private int _next;
+
+        public BatchSampler(Tensor features, Tensor labels, int batchSize, Random random)
+        {
+            _features = features;
+            _labels = labels;
+            _batchSize = batchSize;
+            _random = random;
+            _order = new long[features.shape[0]];
+            _batch = new long[batchSize];
+            for (int i = 0; i < _order.Length; i++)
+                _order[i] = i;
+            _next = _order.Length;
+        }
+
+        /// <summary>The next batch's features and labels (created in the caller's dispose scope).</summary>
+        public (Tensor Features, Tensor Labels) Next()
+        {
+            if (_next + _batchSize > _order.Length)
+            {
+                _random.Shuffle(_order);
+                _next = 0;
+            }
+            Array.Copy(_order, _next, _batch, 0, _batchSize);
+            _next += _batchSize;
+            using var index = tensor(_batch);
+            return (_features.index_select(0, index), _labels.index_select(0, index));
+        }
+
+        public void Dispose()
+        {
+            _features.Dispose();
+            _labels.Dispose();
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using Microsoft.ML.DomainAdaptation.Data;
+using Microsoft.ML.DomainAdaptation.Methods;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DomainAdaptation.Training
+{
+    /// <summary>
+    /// The one training loop every method runs on: batches of both domains each step, learning-rate annealing,
+    /// seeding, progress reports, cancellation and the divergence check. Each step's tensors live in a dispose scope
+    /// so native memory stays flat across steps.
+    /// </summary>
+    internal static class TrainingLoop
+    {
+        // libtorch's default generator is process-wide: trainings are serialised so a seed gives the same model.
+        private static readonly object TorchGate = new();
+
+        public static Networks.ScoringNetwork Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
+        {
+            lock (TorchGate)
+            {
+                if (options.NumberOfThreads is int threads)
+                    torch.set_num_threads(threads);
+                torch.manual_seed(seed);
+                var random = new Random(seed);
+
+                using var method = options.CreateMethod(new MethodContext(options, spec));
+                method.CreateOptimizers();
+                using var source = new BatchSampler(
+                    tensor(data.SourceFeatures, new long[] { data.SourceCount, data.FeatureSize }),
+                    tensor(data.SourceLabels), options.BatchSize, new Random(random.Next()));
+                using var target = new BatchSampler(
+                    tensor(data.TargetFeatures, new long[] { data.TargetCount, data.FeatureSize }),
+                    tensor(data.TargetLabels), options.BatchSize, new Random(random.Next()));
+
+                try
+                {
+                    Run(host, options, method, source, target);
+                }
+                catch
+                {
+                    method.Network.Dispose();
+                    throw;
+                }
+                method.SetTrainingMode(false);
+                // The method's optimizers and auxiliary modules are disposed with it; the network lives on in the transformer.
+                return method.Network;
+            }
+        }
+
+        private static void Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target)
+        {
+            using var channel = host.Start("Training");
+            using var progressChannel = host.StartProgressChannel($"{options.MethodName} training");
+            int iterations = options.Iterations;
+            int done = 0;
+            progressChannel.SetHeader(new ProgressHeader(null, new[] { "iterations" }), e => e.SetProgress(0, done, iterations));
+            channel.Info($"{options.MethodName}: training {iterations} steps, batch {options.BatchSize} per domain, {torch.get_num_threads()} threads.");
+
+            var clock = Stopwatch.StartNew();
+            var losses = new LossLog();
+            var lastFinite = losses.Snapshot();
+            method.SetTrainingMode(true);
+            for (int step = 0; step < iterations; step++)
+            {
+                host.CheckAlive();
+                double progress = (double)step / iterations;
+                double learningRate = options.AnnealLearningRate
+                    ? Schedules.AnnealedLearningRate(options.LearningRate, progress)
+                    : options.LearningRate;
+                foreach (var optimizer in method.Optimizers)
+                {
+                    foreach (var group in optimizer.ParamGroups)
+                        group.LearningRate = learningRate;
+                }
+
+                using (var scope = NewDisposeScope())
+                {
+                    var (sourceFeatures, sourceLabels) = source.Next();
+                    var targetFeatures = method.UsesTarget ? target.Next().Features : null;
+                    losses.Clear();
+                    var total = method.Step(new StepBatch(sourceFeatures, sourceLabels, targetFeatures), new StepState(step, progress, learningRate), losses);
+                    float totalValue = total.detach().item<float>();
+                    if (!float.IsFinite(totalValue) || losses.Values.Values.Any(v => !float.IsFinite(v)))
+                    {
+                        throw new InvalidOperationException(
+                            $"{options.MethodName} diverged at step {step + 1} of {iterations}: losses {Format(losses)}; last finite losses {Format(lastFinite)}. " +
+                            $"Lower {nameof(options.LearningRate)} (now {options.LearningRate}) or the method's loss weights, or scale the features.");
+                    }
+                    lastFinite = losses.Snapshot();
+                }
+
+                done = step + 1;
+                if (done % options.ProgressInterval == 0 || done == iterations)
+                {
+                    var report = new TrainingProgress(options.MethodName, done, iterations, losses.Snapshot(), learningRate, clock.Elapsed);
+                    channel.Info(report.ToString());
+                    options.ProgressCallback?.Invoke(report);
+                }
+            }
+            channel.Info($"{options.MethodName}: {iterations} steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalSeconds / iterations * 1000:F1} s per 1,000 steps).");
+        }
+
+        private static string Format(System.Collections.Generic.IReadOnlyDictionary<string, float> losses) =>
+            losses.Count == 0 ? "(none)" : string.Join(", ", losses.Select(kv => $"{kv.Key} {kv.Value}"));
+
+        private static string Format(LossLog losses) => Format(losses.Values);
+    }
+}

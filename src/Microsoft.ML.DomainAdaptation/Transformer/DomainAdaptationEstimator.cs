@@ -1,0 +1,115 @@
+using System;
+using System.Linq;
+using Microsoft.ML.Data;
+using Microsoft.ML.DomainAdaptation.Data;
+using Microsoft.ML.DomainAdaptation.Training;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.DomainAdaptation
+{
+    /// <summary>
+    /// Trains a domain adaptation network on one view holding labeled source rows and unlabeled target rows (told
+    /// apart by the Boolean domain column), and returns a <see cref="DomainAdaptationTransformer"/>.
+    /// Create it with <c>mlContext.Transforms.DomainAdapt(options)</c>.
+    /// </summary>
+    public sealed class DomainAdaptationEstimator : IEstimator<DomainAdaptationTransformer>
+    {
+        private readonly IHost _host;
+        private readonly DomainAdaptationOptions _options;
+
+        internal DomainAdaptationEstimator(IHostEnvironment env, DomainAdaptationOptions options)
+        {
+            Contracts.CheckValue(env, nameof(env));
+            _host = env.Register(nameof(DomainAdaptationEstimator));
+            _host.CheckValue(options, nameof(options));
+            options.Validate();
+            _options = options;
+        }
+
+        /// <summary>The options the estimator trains with.</summary>
+        public DomainAdaptationOptions Options => _options;
+
+        /// <summary>
+        /// Checks the input columns (feature: known-size vector of Single; label: key; domain: Boolean) and returns
+        /// the output schema, without training.
+        /// </summary>
+        public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+        {
+            _host.CheckValue(inputSchema, nameof(inputSchema));
+            var o = _options;
+            if (!inputSchema.TryFindColumn(o.FeatureColumnName, out var feature))
+                throw SchemaErrors.MissingColumn(nameof(inputSchema), "feature", o.FeatureColumnName);
+            if (feature.Kind != SchemaShape.Column.VectorKind.Vector || feature.ItemType != NumberDataViewType.Single)
+                throw SchemaErrors.Mismatch(nameof(inputSchema), "feature", o.FeatureColumnName, "known-size vector of Single", feature.GetTypeString());
+            if (!inputSchema.TryFindColumn(o.LabelColumnName, out var label))
+                throw SchemaErrors.MissingColumn(nameof(inputSchema), "label", o.LabelColumnName);
+            if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
+                throw SchemaErrors.Mismatch(nameof(inputSchema), "label", o.LabelColumnName, "a key type (use MapValueToKey on the label)", label.GetTypeString());
+            if (!inputSchema.TryFindColumn(o.DomainColumnName, out var domain))
+                throw SchemaErrors.MissingColumn(nameof(inputSchema), "domain", o.DomainColumnName);
+            if (domain.Kind != SchemaShape.Column.VectorKind.Scalar || domain.ItemType != BooleanDataViewType.Instance)
+                throw SchemaErrors.Mismatch(nameof(inputSchema), "domain", o.DomainColumnName, "Boolean (false: source row, true: target row)", domain.GetTypeString());
+
+            bool hasKeyValues = label.Annotations.TryFindColumn(AnnotationUtils.Kinds.KeyValues, out var keyValues)
+                && keyValues.Kind == SchemaShape.Column.VectorKind.Vector && keyValues.ItemType is TextDataViewType;
+            var textVector = new SchemaShape(hasKeyValues ? new[] { keyValues } : Array.Empty<SchemaShape.Column>());
+            var slotNames = hasKeyValues
+                ? new[] { new SchemaShape.Column(AnnotationUtils.Kinds.SlotNames, SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false) }
+                : Array.Empty<SchemaShape.Column>();
+            var scoreAnnotations = new SchemaShape(slotNames.Concat(new[]
+            {
+                new SchemaShape.Column(AnnotationUtils.Kinds.ScoreColumnKind, SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false),
+                new SchemaShape.Column(AnnotationUtils.Kinds.ScoreValueKind, SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance, false),
+            }));
+
+            var columns = inputSchema.ToDictionary(c => c.Name);
+            columns[o.EmbeddingColumnName] = new SchemaShape.Column(o.EmbeddingColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
+            columns[o.ScoreColumnName] = new SchemaShape.Column(o.ScoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, scoreAnnotations);
+            columns[o.PredictedLabelColumnName] = new SchemaShape.Column(o.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, textVector);
+            return new SchemaShape(columns.Values);
+        }
+
+        /// <summary>Reads the training rows of both domains, trains the network and returns the fitted transformer.</summary>
+        public DomainAdaptationTransformer Fit(IDataView input)
+        {
+            _host.CheckValue(input, nameof(input));
+            GetOutputSchema(SchemaShape.Create(input.Schema));
+            var o = _options;
+            var schema = input.Schema;
+            var featureType = (VectorDataViewType)schema[o.FeatureColumnName].Type;
+            if (!featureType.IsKnownSize)
+                throw SchemaErrors.Mismatch(nameof(input), "feature", o.FeatureColumnName, "known-size vector of Single", featureType.ToString());
+            int featureSize = featureType.Size;
+            var labelColumn = schema[o.LabelColumnName];
+            var labelType = (KeyDataViewType)labelColumn.Type;
+            if (labelType.RawType != typeof(uint))
+                throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "Key<UInt32>", labelType.ToString());
+            if (labelType.Count < 2 || labelType.Count > int.MaxValue)
+                throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
+            int classCount = (int)labelType.Count;
+            var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, classCount);
+            var classNames = ReadClassNames(labelColumn, classCount);
+
+            var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
+            if (data.SourceCount < o.BatchSize)
+                throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"BatchSize ({o.BatchSize}) is larger than the {data.SourceCount} source rows; lower it.");
+            if (data.TargetCount < o.BatchSize)
+                throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"BatchSize ({o.BatchSize}) is larger than the {data.TargetCount} target rows; lower it.");
+
+            int seed = o.Seed ?? _host.Rand.Next();
+            var network = TrainingLoop.Train(_host, o, spec, data, seed);
+            return new DomainAdaptationTransformer(_host, o.MethodName, network, featureSize, o.FeatureColumnName,
+                o.EmbeddingColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, classNames);
+        }
+
+        private static ReadOnlyMemory<char>[] ReadClassNames(DataViewSchema.Column label, int classCount)
+        {
+            var annotation = label.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues);
+            if (annotation is null || annotation.Value.Type is not VectorDataViewType { ItemType: TextDataViewType } type || type.Size != classCount)
+                return null;
+            VBuffer<ReadOnlyMemory<char>> names = default;
+            label.GetKeyValues(ref names);
+            return names.DenseValues().ToArray();
+        }
+    }
+}

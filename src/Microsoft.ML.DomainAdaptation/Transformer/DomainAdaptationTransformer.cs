@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.DomainAdaptation;
+using Microsoft.ML.DomainAdaptation.Networks;
+using Microsoft.ML.DomainAdaptation.Transformer;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(DomainAdaptationTransformer), null, typeof(SignatureLoadModel),
+    "Domain Adaptation Transformer", DomainAdaptationTransformer.LoaderSignature)]
+
+namespace Microsoft.ML.DomainAdaptation
+{
+    /// <summary>
+    /// A fitted domain adaptation network. Adds to its input the columns <c>Embedding</c> (the domain-invariant
+    /// features), <c>Score</c> (class probabilities) and <c>PredictedLabel</c> (a key with the label's values), so
+    /// that <c>MulticlassClassification.Evaluate</c> and any ML.NET trainer on the embedding work as usual.
+    /// Saved and loaded with <c>mlContext.Model.Save</c> / <c>Load</c>, the network's weights inside the model file.
+    /// </summary>
+    public sealed class DomainAdaptationTransformer : ITransformer, ICanSaveModel, IDisposable
+    {
+        internal const string LoaderSignature = "DomainAdaptTransformer";
+        private const string NetworkStreamName = "TorchNetwork.bin";
+        /// <summary>Rows scored together by <see cref="Transform"/>.</summary>
+        internal const int ScoringBatchSize = 256;
+
+        private readonly IHost _host;
+        private readonly ScoringNetwork _network;
+        private readonly NetworkScorer _scorer;
+        private readonly ReadOnlyMemory<char>[] _classNames;
+
+        internal DomainAdaptationTransformer(IHostEnvironment env, string methodName, ScoringNetwork network, int featureSize,
+            string featureColumn, string embeddingColumn, string scoreColumn, string predictedLabelColumn, ReadOnlyMemory<char>[] classNames)
+        {
+            _host = env.Register(nameof(DomainAdaptationTransformer));
+            MethodName = methodName;
+            _network = network;
+            _network.eval();
+            _scorer = new NetworkScorer(network, featureSize);
+            FeatureColumnName = featureColumn;
+            EmbeddingColumnName = embeddingColumn;
+            ScoreColumnName = scoreColumn;
+            PredictedLabelColumnName = predictedLabelColumn;
+            _classNames = classNames;
+        }
+
+        /// <summary>The method that trained the network, e.g. "DANN".</summary>
+        public string MethodName { get; }
+
+        /// <summary>The input column of features.</summary>
+        public string FeatureColumnName { get; }
+
+        /// <summary>The output column of the embedding.</summary>
+        public string EmbeddingColumnName { get; }
+
+        /// <summary>The output column of class probabilities.</summary>
+        public string ScoreColumnName { get; }
+
+        /// <summary>The output key column of the predicted class.</summary>
+        public string PredictedLabelColumnName { get; }
+
+        /// <summary>Number of values the feature column must have.</summary>
+        public int FeatureSize => _scorer.FeatureSize;
+
+        /// <summary>Size of the embedding.</summary>
+        public int EmbeddingSize => _scorer.EmbeddingSize;
+
+        /// <summary>Number of classes.</summary>
+        public int ClassCount => _scorer.ClassCount;
+
+        internal ScoringNetwork Network => _network;
+
+        bool ITransformer.IsRowToRowMapper => true;
+
+        /// <inheritdoc />
+        public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+        {
+            _host.CheckValue(inputSchema, nameof(inputSchema));
+            return MakeOutputSchema(inputSchema).Schema;
+        }
+
+        /// <summary>Scores <paramref name="input"/> lazily, in batches of rows, as its cursors move.</summary>
+        public IDataView Transform(IDataView input)
+        {
+            _host.CheckValue(input, nameof(input));
+            return new ScoredDataView(input, MakeOutputSchema(input.Schema), _scorer);
+        }
+
+        IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema)
+        {
+            _host.CheckValue(inputSchema, nameof(inputSchema));
+            return new ScoringRowMapper(inputSchema, MakeOutputSchema(inputSchema), _scorer);
+        }
+
+        private OutputSchema MakeOutputSchema(DataViewSchema input) =>
+            new OutputSchema(input, FeatureColumnName, EmbeddingColumnName, ScoreColumnName, PredictedLabelColumnName,
+                FeatureSize, EmbeddingSize, ClassCount, _classNames);
+
+        /// <summary>Releases the network's native memory.</summary>
+        public void Dispose() => _network.Dispose();
+
+        private static VersionInfo GetVersionInfo() => new VersionInfo(
+            modelSignature: "DOMADAPT",
+            verWrittenCur: 0x00010001, // Initial.
+            verReadableCur: 0x00010001,
+            verWeCanReadBack: 0x00010001,
+            loaderSignature: LoaderSignature,
+            loaderAssemblyName: typeof(DomainAdaptationTransformer).Assembly.FullName);
+
+        void ICanSaveModel.Save(ModelSaveContext ctx)
+        {
+            _host.CheckValue(ctx, nameof(ctx));
+            ctx.CheckAtModel();
+            ctx.SetVersionInfo(GetVersionInfo());
+            ctx.SaveNonEmptyString(MethodName);
+            ctx.SaveNonEmptyString(FeatureColumnName);
+            ctx.SaveNonEmptyString(EmbeddingColumnName);
+            ctx.SaveNonEmptyString(ScoreColumnName);
+            ctx.SaveNonEmptyString(PredictedLabelColumnName);
+            ctx.Writer.Write(FeatureSize);
+            _network.Spec.Write(ctx.Writer);
+            ctx.Writer.Write(_classNames != null);
+            if (_classNames != null)
+            {
+                foreach (var name in _classNames)
+                    ctx.SaveString(name);
+            }
+            ctx.SaveBinaryStream(NetworkStreamName, writer => _network.save(writer));
+        }
+
+        /// <summary>Loads a transformer saved in an ML.NET model file; found by ML.NET through the loader signature.</summary>
+        internal static DomainAdaptationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+        {
+            Contracts.CheckValue(env, nameof(env));
+            env.CheckValue(ctx, nameof(ctx));
+            ctx.CheckAtModel(GetVersionInfo());
+            string method = ctx.LoadNonEmptyString();
+            string feature = ctx.LoadNonEmptyString();
+            string embedding = ctx.LoadNonEmptyString();
+            string score = ctx.LoadNonEmptyString();
+            string predicted = ctx.LoadNonEmptyString();
+            int featureSize = ctx.Reader.ReadInt32();
+            if (featureSize <= 0)
+                throw new InvalidDataException($"The domain adaptation model is corrupt: feature size {featureSize}.");
+            var spec = NetworkSpec.Read(ctx.Reader);
+            ReadOnlyMemory<char>[] classNames = null;
+            if (ctx.Reader.ReadBoolean())
+            {
+                classNames = new ReadOnlyMemory<char>[spec.ClassCount];
+                for (int i = 0; i < classNames.Length; i++)
+                    classNames[i] = ctx.LoadString().AsMemory();
+            }
+            var network = new ScoringNetwork(spec);
+            try
+            {
+                if (!ctx.TryLoadBinaryStream(NetworkStreamName, reader => network.load(reader)))
+                    throw new InvalidDataException($"The domain adaptation model has no '{NetworkStreamName}' entry with the network's weights.");
+            }
+            catch
+            {
+                network.Dispose();
+                throw;
+            }
+            return new DomainAdaptationTransformer(env, method, network, featureSize, feature, embedding, score, predicted, classNames);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using System;
+using Microsoft.ML.DomainAdaptation.Networks;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DomainAdaptation.Transformer
+{
+    /// <summary>Runs the scoring network on a batch of rows held in managed arrays.</summary>
+    internal sealed class NetworkScorer
+    {
+        private readonly ScoringNetwork _network;
+
+        public NetworkScorer(ScoringNetwork network, int featureSize)
+        {
+            _network = network;
+            FeatureSize = featureSize;
+            EmbeddingSize = network.Spec.EmbeddingSize;
+            ClassCount = network.Spec.ClassCount;
+        }
+
+        public int FeatureSize { get; }
+        public int EmbeddingSize { get; }
+        public int ClassCount { get; }
+
+        /// <summary>Scores <paramref name="rows"/> rows of <paramref name="features"/> (row-major) into the output arrays.</summary>
+        public void Score(float[] features, int rows, float[] embeddings, float[] probabilities)
+        {
+            if (rows == 0)
+                return;
+            using var scope = NewDisposeScope();
+            var input = tensor(features.AsSpan(0, rows * FeatureSize).ToArray(), new long[] { rows, FeatureSize });
+            var (embedding, probability) = _network.Score(input);
+            embedding.data<float>().CopyTo(embeddings.AsSpan(0, rows * EmbeddingSize));
+            probability.data<float>().CopyTo(probabilities.AsSpan(0, rows * ClassCount));
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.DomainAdaptation.Tests
+{
+    /// <summary>Small synthetic views for API and error tests (the real-data tests use the shipped digits).</summary>
+    internal static class TestData
+    {
+        public sealed class Row
+        {
+            [VectorType(4)]
+            public float[] Features;
+            public string Label;
+            public bool IsTarget;
+        }
+
+        /// <summary>Two Gaussian blobs per domain; the target is the source shifted by <paramref name="shift"/>.</summary>
+        public static List<Row> Blobs(int perDomain, float shift, int seed)
+        {
+            var random = new Random(seed);
+            var rows = new List<Row>();
+            for (int domain = 0; domain < 2; domain++)
+            {
+                for (int i = 0; i < perDomain; i++)
+                {
+                    int cls = i % 2;
+                    var f = new float[4];
+                    for (int j = 0; j < 4; j++)
+                        f[j] = (float)(Gaussian(random) * 0.5 + (cls == 0 ? -1 : 1) + (domain == 1 ? shift : 0));
+                    rows.Add(new Row { Features = f, Label = cls == 0 ? "a" : "b", IsTarget = domain == 1 });
+                }
+            }
+            return rows;
+        }
+
+        public static IDataView BlobsView(MLContext mlContext, int perDomain = 128, float shift = 0.5f, int seed = 1)
+            => mlContext.Data.LoadFromEnumerable(Blobs(perDomain, shift, seed));
+
+        public static IEstimator<ITransformer> KeyLabel(MLContext mlContext) => mlContext.Transforms.Conversion.MapValueToKey("Label");
+
+        private static double Gaussian(Random random) =>
+            Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+        public static float[][] Column(IDataView data, string name)
+        {
+            var result = new List<float[]>();
+            using var cursor = data.GetRowCursor(new[] { data.Schema[name] });
+            var getter = cursor.GetGetter<VBuffer<float>>(data.Schema[name]);
+            VBuffer<float> value = default;
+            while (cursor.MoveNext())
+            {
+                getter(ref value);
+                result.Add(value.DenseValues().ToArray());
+            }
+            return result.ToArray();
+        }
+    }
+}
