@@ -148,5 +148,39 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.All(reports, r => Assert.Contains("classification", r.Losses.Keys));
             Assert.Contains(logged, m => m.Contains("DANN step 60/60"));
         }
+    
+
+        private sealed class FloatLabelRow
+        {
+            [VectorType(4)] public float[] Features;
+            public float Label;
+            public bool IsTarget;
+        }
+
+        [Fact]
+        public void PredictedLabelKeepsTheLabelsOwnKeyValuesThroughSaveAndLoad()
+        {
+            var ml = new MLContext(seed: 1);
+            var rows = TestData.Blobs(64, 0.5f, 1).Select(r => new FloatLabelRow { Features = r.Features, Label = r.Label == "a" ? 3 : 7, IsTarget = r.IsTarget }).ToList();
+            var data = ml.Data.LoadFromEnumerable(rows);
+            var model = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+                .Append(ml.Transforms.DomainAdapt(Small(new DeepCoralOptions())))
+                .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedValue", "PredictedLabel"))
+                .Fit(data);
+            string path = Path.Combine(Directory.CreateTempSubdirectory("da").FullName, "model.zip");
+            ml.Model.Save(model, data.Schema, path);
+            var loaded = new MLContext(seed: 2).Model.Load(path, out _);
+
+            foreach (var scored in new[] { model.Transform(data), loaded.Transform(data) })
+            {
+                VBuffer<ReadOnlyMemory<char>> slotNames = default;
+                scored.Schema["Score"].GetSlotNames(ref slotNames);
+                Assert.Equal(new[] { "3", "7" }, slotNames.DenseValues().Select(n => n.ToString()));
+                var predicted = scored.GetColumn<float>("PredictedValue").ToArray();
+                var labels = rows.Select(r => r.Label).ToArray();
+                Assert.All(predicted, p => Assert.True(p == 3 || p == 7));
+                Assert.True(predicted.Zip(labels).Count(x => x.First == x.Second) > rows.Count * 0.8);
+            }
+        }
     }
 }

@@ -51,7 +51,7 @@ namespace Microsoft.ML.DomainAdaptation
                 throw SchemaErrors.Mismatch(nameof(inputSchema), "domain", o.DomainColumnName, "Boolean (false: source row, true: target row)", domain.GetTypeString());
 
             bool hasKeyValues = label.Annotations.TryFindColumn(AnnotationUtils.Kinds.KeyValues, out var keyValues)
-                && keyValues.Kind == SchemaShape.Column.VectorKind.Vector && keyValues.ItemType is TextDataViewType;
+                && keyValues.Kind == SchemaShape.Column.VectorKind.Vector;
             var textVector = new SchemaShape(hasKeyValues ? new[] { keyValues } : Array.Empty<SchemaShape.Column>());
             var slotNames = hasKeyValues
                 ? new[] { new SchemaShape.Column(AnnotationUtils.Kinds.SlotNames, SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false) }
@@ -88,7 +88,7 @@ namespace Microsoft.ML.DomainAdaptation
                 throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
             int classCount = (int)labelType.Count;
             var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, classCount);
-            var classNames = ReadClassNames(labelColumn, classCount);
+            var classNames = ClassNames.FromLabel(labelColumn, classCount);
 
             var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
             if (data.SourceCount < o.BatchSize)
@@ -100,16 +100,6 @@ namespace Microsoft.ML.DomainAdaptation
             var network = TrainingLoop.Train(_host, o, spec, data, seed);
             return new DomainAdaptationTransformer(_host, o.MethodName, network, featureSize, o.FeatureColumnName,
                 o.EmbeddingColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, classNames);
-        }
-
-        private static ReadOnlyMemory<char>[] ReadClassNames(DataViewSchema.Column label, int classCount)
-        {
-            var annotation = label.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues);
-            if (annotation is null || annotation.Value.Type is not VectorDataViewType { ItemType: TextDataViewType } type || type.Size != classCount)
-                return null;
-            VBuffer<ReadOnlyMemory<char>> names = default;
-            label.GetKeyValues(ref names);
-            return names.DenseValues().ToArray();
         }
     }
 }

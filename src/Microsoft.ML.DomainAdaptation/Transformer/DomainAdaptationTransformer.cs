@@ -5,6 +5,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DomainAdaptation;
+using Microsoft.ML.DomainAdaptation.Data;
 using Microsoft.ML.DomainAdaptation.Networks;
 using Microsoft.ML.DomainAdaptation.Transformer;
 using Microsoft.ML.Runtime;
@@ -30,10 +31,10 @@ namespace Microsoft.ML.DomainAdaptation
         private readonly IHost _host;
         private readonly ScoringNetwork _network;
         private readonly NetworkScorer _scorer;
-        private readonly ReadOnlyMemory<char>[] _classNames;
+        private readonly ClassNames _classNames;
 
         internal DomainAdaptationTransformer(IHostEnvironment env, string methodName, ScoringNetwork network, int featureSize,
-            string featureColumn, string embeddingColumn, string scoreColumn, string predictedLabelColumn, ReadOnlyMemory<char>[] classNames)
+            string featureColumn, string embeddingColumn, string scoreColumn, string predictedLabelColumn, ClassNames classNames)
         {
             _host = env.Register(nameof(DomainAdaptationTransformer));
             MethodName = methodName;
@@ -123,11 +124,7 @@ namespace Microsoft.ML.DomainAdaptation
             ctx.Writer.Write(FeatureSize);
             _network.Spec.Write(ctx.Writer);
             ctx.Writer.Write(_classNames != null);
-            if (_classNames != null)
-            {
-                foreach (var name in _classNames)
-                    ctx.SaveString(name);
-            }
+            _classNames?.Write(ctx.Writer);
             ctx.SaveBinaryStream(NetworkStreamName, writer => _network.save(writer));
         }
 
@@ -146,13 +143,7 @@ namespace Microsoft.ML.DomainAdaptation
             if (featureSize <= 0)
                 throw new InvalidDataException($"The domain adaptation model is corrupt: feature size {featureSize}.");
             var spec = NetworkSpec.Read(ctx.Reader);
-            ReadOnlyMemory<char>[] classNames = null;
-            if (ctx.Reader.ReadBoolean())
-            {
-                classNames = new ReadOnlyMemory<char>[spec.ClassCount];
-                for (int i = 0; i < classNames.Length; i++)
-                    classNames[i] = ctx.LoadString().AsMemory();
-            }
+            var classNames = ctx.Reader.ReadBoolean() ? ClassNames.Read(ctx.Reader, spec.ClassCount) : null;
             var network = new ScoringNetwork(spec);
             try
             {

@@ -13,7 +13,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
     internal sealed class OutputSchema
     {
         public OutputSchema(DataViewSchema input, string featureColumn, string embeddingColumn, string scoreColumn, string predictedLabelColumn,
-            int featureSize, int embeddingSize, int classCount, ReadOnlyMemory<char>[] classNames)
+            int featureSize, int embeddingSize, int classCount, Data.ClassNames classNames)
         {
             var feature = input.GetColumnOrNull(featureColumn)
                 ?? throw Data.SchemaErrors.MissingColumn("inputSchema", "feature", featureColumn);
@@ -27,21 +27,13 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
             builder.AddColumn(embeddingColumn, new VectorDataViewType(NumberDataViewType.Single, embeddingSize));
 
             var scoreAnnotations = new DataViewSchema.Annotations.Builder();
-            if (classNames != null)
-            {
-                var slotType = new VectorDataViewType(TextDataViewType.Instance, classCount);
-                scoreAnnotations.Add(AnnotationUtils.Kinds.SlotNames, slotType, (ref VBuffer<ReadOnlyMemory<char>> v) => v = new VBuffer<ReadOnlyMemory<char>>(classCount, classNames.ToArray()));
-            }
+            classNames?.AddSlotNames(scoreAnnotations);
             scoreAnnotations.Add(AnnotationUtils.Kinds.ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification.AsMemory());
             scoreAnnotations.Add(AnnotationUtils.Kinds.ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = AnnotationUtils.Const.ScoreValueKind.Score.AsMemory());
             builder.AddColumn(scoreColumn, new VectorDataViewType(NumberDataViewType.Single, classCount), scoreAnnotations.ToAnnotations());
 
             var keyAnnotations = new DataViewSchema.Annotations.Builder();
-            if (classNames != null)
-            {
-                var keyValuesType = new VectorDataViewType(TextDataViewType.Instance, classCount);
-                keyAnnotations.Add(AnnotationUtils.Kinds.KeyValues, keyValuesType, (ref VBuffer<ReadOnlyMemory<char>> v) => v = new VBuffer<ReadOnlyMemory<char>>(classCount, classNames.ToArray()));
-            }
+            classNames?.AddKeyValues(keyAnnotations);
             builder.AddColumn(predictedLabelColumn, new KeyDataViewType(typeof(uint), classCount), keyAnnotations.ToAnnotations());
 
             Schema = builder.ToSchema();
