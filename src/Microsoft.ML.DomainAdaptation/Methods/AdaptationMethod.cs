@@ -13,8 +13,12 @@ namespace Microsoft.ML.DomainAdaptation.Methods
     /// <summary>What a method is built from: its options and the architecture of the network to train.</summary>
     internal sealed record MethodContext(DomainAdaptationOptions Options, NetworkSpec Spec);
 
-    /// <summary>One training step's batches: labeled source rows, and target rows (null when the method uses none).</summary>
-    internal readonly record struct StepBatch(Tensor SourceFeatures, Tensor SourceLabels, Tensor TargetFeatures);
+    /// <summary>
+    /// One training step's batches: labeled source rows; target rows (null when the method uses none); and, with
+    /// <see cref="DomainAdaptationOptions.UseTargetLabels"/>, a batch of labeled target rows (else null).
+    /// </summary>
+    internal readonly record struct StepBatch(Tensor SourceFeatures, Tensor SourceLabels, Tensor TargetFeatures,
+        Tensor LabeledTargetFeatures = null, Tensor LabeledTargetLabels = null);
 
     /// <summary>Where the training is: the step (0-based), the progress p = step / iterations, the learning rate.</summary>
     internal readonly record struct StepState(int Iteration, double Progress, double LearningRate);
@@ -99,19 +103,43 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             }
             else
             {
-                long sourceRows = batch.SourceFeatures.shape[0];
+                int sourceRows = (int)batch.SourceFeatures.shape[0];
                 var embedding = Network.backbone.forward(cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0));
                 var logits = Network.classifier.forward(embedding);
-                var inputs = new AlignmentInputs(embedding[..(int)sourceRows], embedding[(int)sourceRows..], logits[..(int)sourceRows], logits[(int)sourceRows..]);
+                var inputs = new AlignmentInputs(embedding[..sourceRows], embedding[sourceRows..], logits[..sourceRows], logits[sourceRows..]);
                 var classification = functional.cross_entropy(inputs.SourceLogits, batch.SourceLabels);
                 losses.Add("classification", classification);
                 var alignment = AlignmentLoss(inputs, state, losses);
                 total = alignment is null ? classification : classification + alignment;
             }
+            var supervised = TargetLabelLoss(batch, losses);
+            if (supervised is not null)
+                total = total + supervised;
             Optimizer.zero_grad();
             total.backward();
             Optimizer.step();
             return total;
+        }
+
+        /// <summary>
+        /// The class criterion on labeled target rows (weighted cross-entropy through the scoring network), or null
+        /// when <see cref="DomainAdaptationOptions.UseTargetLabels"/> is off. Methods overriding <see cref="Step"/> add it themselves.
+        /// </summary>
+        protected Tensor TargetLabelLoss(StepBatch batch, LossLog losses)
+        {
+            if (batch.LabeledTargetFeatures is null)
+                return null;
+            var loss = functional.cross_entropy(Network.forward(batch.LabeledTargetFeatures), batch.LabeledTargetLabels);
+            losses.Add("target classification", loss);
+            return loss * Options.TargetLabelWeight;
+        }
+
+        /// <summary>
+        /// Called once after the last step with every training row of each domain (e.g. AdaBN re-estimates the
+        /// normalisation statistics on the target). Default: nothing.
+        /// </summary>
+        public virtual void CompleteTraining(Tensor sourceFeatures, Tensor targetFeatures)
+        {
         }
 
         /// <summary>The method's loss added to the source classification loss (weighted), or null for none.</summary>

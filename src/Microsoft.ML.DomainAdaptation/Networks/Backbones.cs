@@ -7,23 +7,26 @@ using static TorchSharp.torch.nn;
 
 namespace Microsoft.ML.DomainAdaptation.Networks
 {
-    /// <summary>Multi-layer perceptron: (Linear–ReLU) per hidden layer, then Linear–ReLU to the embedding.</summary>
+    /// <summary>Multi-layer perceptron: (Linear–[BatchNorm]–ReLU) per hidden layer, then the same to the embedding.</summary>
     internal sealed class MlpBackbone : Module<Tensor, Tensor>
     {
         private readonly Sequential layers;
 
-        public MlpBackbone(int inputSize, IReadOnlyList<int> hiddenSizes, int embeddingSize) : base(nameof(MlpBackbone))
+        public MlpBackbone(int inputSize, IReadOnlyList<int> hiddenSizes, int embeddingSize, NormalizationKind normalization) : base(nameof(MlpBackbone))
         {
             var modules = new List<(string, Module<Tensor, Tensor>)>();
             int width = inputSize;
-            for (int i = 0; i < hiddenSizes.Count; i++)
+            for (int i = 0; i <= hiddenSizes.Count; i++)
             {
-                modules.Add(($"fc{i}", Linear(width, hiddenSizes[i])));
-                modules.Add(($"relu{i}", ReLU()));
-                width = hiddenSizes[i];
+                bool last = i == hiddenSizes.Count;
+                int next = last ? embeddingSize : hiddenSizes[i];
+                string suffix = last ? "_embedding" : i.ToString();
+                modules.Add(($"fc{suffix}", Linear(width, next)));
+                if (normalization == NormalizationKind.BatchNorm)
+                    modules.Add(($"bn{suffix}", BatchNorm1d(next)));
+                modules.Add(($"relu{suffix}", ReLU()));
+                width = next;
             }
-            modules.Add(("embedding", Linear(width, embeddingSize)));
-            modules.Add(("relu_embedding", ReLU()));
             layers = Sequential(modules);
             RegisterComponents();
         }
@@ -33,7 +36,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
 
     /// <summary>
     /// LeNet-style convolutional backbone of the digits literature: conv(C→32, 5)–ReLU–maxpool 2–conv(32→48, 5)–
-    /// ReLU–maxpool 2–Linear–ReLU to the embedding. Takes flat C×H×W pixel vectors (planar, as ML.NET's
+    /// ReLU–maxpool 2–Linear–ReLU to the embedding, with batch or instance normalisation after each convolution
+    /// (batch normalisation after the Linear too) when asked. Takes flat C×H×W pixel vectors (planar, as ML.NET's
     /// ExtractPixels gives them).
     /// </summary>
     internal sealed class LeNetBackbone : Module<Tensor, Tensor>
@@ -42,15 +46,28 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         private readonly Sequential features;
         private readonly Sequential embedding;
 
-        public LeNetBackbone(int channels, int height, int width, int embeddingSize) : base(nameof(LeNetBackbone))
+        public LeNetBackbone(int channels, int height, int width, int embeddingSize, NormalizationKind normalization) : base(nameof(LeNetBackbone))
         {
             _channels = channels;
             _height = height;
             _width = width;
-            features = Sequential(
-                ("conv1", Conv2d(channels, 32, 5)), ("relu1", ReLU()), ("pool1", MaxPool2d(2)),
-                ("conv2", Conv2d(32, 48, 5)), ("relu2", ReLU()), ("pool2", MaxPool2d(2)));
-            embedding = Sequential(("fc", Linear(48 * FeatureMapSize(height) * FeatureMapSize(width), embeddingSize)), ("relu", ReLU()));
+            var conv = new List<(string, Module<Tensor, Tensor>)>();
+            foreach (var (index, input, output) in new[] { (1, channels, 32), (2, 32, 48) })
+            {
+                conv.Add(($"conv{index}", Conv2d(input, output, 5)));
+                if (normalization == NormalizationKind.BatchNorm)
+                    conv.Add(($"bn{index}", BatchNorm2d(output)));
+                else if (normalization == NormalizationKind.InstanceNorm)
+                    conv.Add(($"in{index}", InstanceNorm2d(output, affine: true)));
+                conv.Add(($"relu{index}", ReLU()));
+                conv.Add(($"pool{index}", MaxPool2d(2)));
+            }
+            features = Sequential(conv);
+            var fc = new List<(string, Module<Tensor, Tensor>)> { ("fc", Linear(48 * FeatureMapSize(height) * FeatureMapSize(width), embeddingSize)) };
+            if (normalization == NormalizationKind.BatchNorm)
+                fc.Add(("bn_fc", BatchNorm1d(embeddingSize)));
+            fc.Add(("relu", ReLU()));
+            embedding = Sequential(fc);
             RegisterComponents();
         }
 

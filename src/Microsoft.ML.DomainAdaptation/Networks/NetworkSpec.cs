@@ -12,6 +12,17 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         LeNet = 2,
     }
 
+    /// <summary>How the scoring network turns an embedding into class probabilities.</summary>
+    internal enum HeadKind
+    {
+        /// <summary>softmax of one classifier head.</summary>
+        Softmax = 1,
+        /// <summary>mean of the softmax of two classifier heads (MCD).</summary>
+        AveragedPair = 2,
+        /// <summary>softmax of minus the squared distance to one centre per class (M-ADDA).</summary>
+        NearestCentre = 3,
+    }
+
     /// <summary>
     /// The architecture of a trained network, saved beside its weights so that loading rebuilds the same modules
     /// before reading the weights into them.
@@ -25,12 +36,14 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         int Width,
         int EmbeddingSize,
         int ClassifierHiddenSize,
-        int ClassCount)
+        int ClassCount,
+        NormalizationKind Normalization = NormalizationKind.None,
+        HeadKind Head = HeadKind.Softmax)
     {
         public nn.Module<Tensor, Tensor> CreateBackbone() => Backbone switch
         {
-            BackboneKind.Mlp => new MlpBackbone(InputSize, HiddenSizes, EmbeddingSize),
-            BackboneKind.LeNet => new LeNetBackbone(Channels, Height, Width, EmbeddingSize),
+            BackboneKind.Mlp => new MlpBackbone(InputSize, HiddenSizes, EmbeddingSize, Normalization),
+            BackboneKind.LeNet => new LeNetBackbone(Channels, Height, Width, EmbeddingSize, Normalization),
             _ => throw new InvalidOperationException($"Unknown backbone kind {Backbone}."),
         };
 
@@ -50,6 +63,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             writer.Write(EmbeddingSize);
             writer.Write(ClassifierHiddenSize);
             writer.Write(ClassCount);
+            writer.Write((int)Normalization);
+            writer.Write((int)Head);
         }
 
         public static NetworkSpec Read(BinaryReader reader)
@@ -60,8 +75,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             for (int i = 0; i < hidden.Length; i++)
                 hidden[i] = reader.ReadInt32();
             var spec = new NetworkSpec(backbone, inputSize, hidden, reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
-                reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
-            if (!Enum.IsDefined(spec.Backbone) || spec.InputSize <= 0 || spec.EmbeddingSize <= 0 || spec.ClassCount < 2 || hidden.Any(h => h <= 0))
+                reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), (NormalizationKind)reader.ReadInt32(), (HeadKind)reader.ReadInt32());
+            if (!Enum.IsDefined(spec.Backbone) || !Enum.IsDefined(spec.Normalization) || !Enum.IsDefined(spec.Head) || spec.InputSize <= 0 || spec.EmbeddingSize <= 0 || spec.ClassCount < 2 || hidden.Any(h => h <= 0))
                 throw new InvalidDataException($"The model's network description is invalid: {spec}.");
             return spec;
         }

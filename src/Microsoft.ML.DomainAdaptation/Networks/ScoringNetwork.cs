@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -5,7 +6,8 @@ using static TorchSharp.torch.nn;
 namespace Microsoft.ML.DomainAdaptation.Networks
 {
     /// <summary>
-    /// The network a fitted transformer runs: a backbone giving the embedding and a head giving class probabilities.
+    /// The network a fitted transformer runs: a backbone giving the embedding and a head giving class probabilities
+    /// (<see cref="HeadKind"/>: one classifier, the mean of two classifiers, or the nearest class centre).
     /// Methods train it (and their own auxiliary modules beside it); only this network is saved.
     /// </summary>
     internal sealed class ScoringNetwork : Module<Tensor, Tensor>
@@ -19,20 +21,49 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             backbone = spec.CreateBackbone();
             classifier = spec.CreateClassifier();
             RegisterComponents();
+            if (spec.Head == HeadKind.AveragedPair)
+            {
+                SecondClassifier = spec.CreateClassifier("SecondClassifierHead");
+                register_module("classifier2", SecondClassifier);
+            }
+            else if (spec.Head == HeadKind.NearestCentre)
+            {
+                Centres = zeros(spec.ClassCount, spec.EmbeddingSize);
+                register_buffer("centres", Centres);
+            }
         }
 
         public NetworkSpec Spec { get; }
 
-        /// <summary>Class logits.</summary>
+        /// <summary>The second classifier of <see cref="HeadKind.AveragedPair"/>, else null.</summary>
+        public ClassifierHead SecondClassifier { get; }
+
+        /// <summary>Class centres (classes × embedding) of <see cref="HeadKind.NearestCentre"/>, else null.</summary>
+        public Tensor Centres { get; }
+
+        /// <summary>Class logits of the first classifier.</summary>
         public override Tensor forward(Tensor input) => classifier.forward(backbone.forward(input));
+
+        /// <summary>Class probabilities from an embedding, as the head kind defines them.</summary>
+        public Tensor Probabilities(Tensor embedding)
+        {
+            using var scope = NewDisposeScope();
+            var probabilities = Spec.Head switch
+            {
+                HeadKind.Softmax => functional.softmax(classifier.forward(embedding), 1),
+                HeadKind.AveragedPair => (functional.softmax(classifier.forward(embedding), 1) + functional.softmax(SecondClassifier.forward(embedding), 1)) / 2,
+                HeadKind.NearestCentre => functional.softmax(-cdist(embedding, Centres).pow(2), 1),
+                _ => throw new InvalidOperationException($"Unknown head {Spec.Head}."),
+            };
+            return probabilities.MoveToOuterDisposeScope();
+        }
 
         /// <summary>Embedding and class probabilities of a batch, without gradient.</summary>
         public (Tensor Embedding, Tensor Probabilities) Score(Tensor input)
         {
             using var noGrad = no_grad();
             var embedding = backbone.forward(input);
-            var probabilities = functional.softmax(classifier.forward(embedding), 1);
-            return (embedding, probabilities);
+            return (embedding, Probabilities(embedding));
         }
     }
 }

@@ -4,16 +4,33 @@ using Microsoft.ML.DomainAdaptation.Networks;
 
 namespace Microsoft.ML.DomainAdaptation
 {
+    /// <summary>Normalisation layers of a backbone.</summary>
+    public enum NormalizationKind
+    {
+        /// <summary>No normalisation layers.</summary>
+        None = 0,
+        /// <summary>Batch normalisation after each convolution and linear layer of the backbone (needed by AdaBN).</summary>
+        BatchNorm = 1,
+        /// <summary>Instance normalisation after each convolution (LeNet only): per-image statistics, removing per-image contrast and style.</summary>
+        InstanceNorm = 2,
+    }
+
     /// <summary>The feature extractor whose output is the domain-invariant embedding.</summary>
     public abstract class BackboneOptions
     {
         /// <summary>Size of the embedding (the backbone's output). Default: 100. Must be positive.</summary>
         public int EmbeddingSize = 100;
 
+        /// <summary>Normalisation layers in the backbone. Default: <see cref="NormalizationKind.None"/>.</summary>
+        public NormalizationKind Normalization = NormalizationKind.None;
+
         internal abstract NetworkSpec CreateSpec(int featureSize, int classifierHiddenSize, int classCount);
 
-        internal virtual void Validate() =>
+        internal virtual void Validate()
+        {
             DomainAdaptationOptions.Check(EmbeddingSize > 0, nameof(EmbeddingSize), EmbeddingSize, "must be positive");
+            DomainAdaptationOptions.Check(Enum.IsDefined(Normalization), nameof(Normalization), Normalization, "must be None, BatchNorm or InstanceNorm");
+        }
     }
 
     /// <summary>A multi-layer perceptron for plain numeric vectors (tabular data, text features, pretrained embeddings).</summary>
@@ -23,13 +40,16 @@ namespace Microsoft.ML.DomainAdaptation
         public int[] HiddenLayerSizes = { 256 };
 
         internal override NetworkSpec CreateSpec(int featureSize, int classifierHiddenSize, int classCount) =>
-            new NetworkSpec(BackboneKind.Mlp, featureSize, HiddenLayerSizes.ToArray(), 0, 0, 0, EmbeddingSize, classifierHiddenSize, classCount);
+            new NetworkSpec(BackboneKind.Mlp, featureSize, HiddenLayerSizes.ToArray(), 0, 0, 0, EmbeddingSize, classifierHiddenSize, classCount, Normalization);
 
         internal override void Validate()
         {
             base.Validate();
             if (HiddenLayerSizes is null || HiddenLayerSizes.Any(h => h <= 0))
                 throw new ArgumentOutOfRangeException(nameof(HiddenLayerSizes), "HiddenLayerSizes must be a (possibly empty) array of positive widths.");
+            if (Normalization == NormalizationKind.InstanceNorm)
+                throw new ArgumentOutOfRangeException(nameof(Normalization), Normalization,
+                    "InstanceNorm normalises each image's channels and needs a convolutional backbone (LeNetBackboneOptions); use None or BatchNorm for an MLP.");
         }
     }
 
@@ -54,7 +74,7 @@ namespace Microsoft.ML.DomainAdaptation
             if (Channels * Height * Width != featureSize)
                 throw new ArgumentOutOfRangeException(nameof(DomainAdaptationOptions.Backbone),
                     $"LeNetBackboneOptions expects {Channels} × {Height} × {Width} = {Channels * Height * Width} feature values per row, but the feature column has {featureSize}.");
-            return new NetworkSpec(BackboneKind.LeNet, featureSize, Array.Empty<int>(), Channels, Height, Width, EmbeddingSize, classifierHiddenSize, classCount);
+            return new NetworkSpec(BackboneKind.LeNet, featureSize, Array.Empty<int>(), Channels, Height, Width, EmbeddingSize, classifierHiddenSize, classCount, Normalization);
         }
 
         internal override void Validate()

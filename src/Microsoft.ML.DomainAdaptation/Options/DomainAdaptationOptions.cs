@@ -61,6 +61,16 @@ namespace Microsoft.ML.DomainAdaptation
         /// Default: true; false keeps it constant.</summary>
         public bool AnnealLearningRate = true;
 
+        /// <summary>
+        /// Semi-supervised adaptation: also learn from the target rows that carry a label (class criterion). Each step
+        /// then draws a batch of labeled target rows and adds their cross-entropy to the method's loss.
+        /// Default: false (target labels are ignored even when present).
+        /// </summary>
+        public bool UseTargetLabels;
+
+        /// <summary>Weight of the labeled-target cross-entropy when <see cref="UseTargetLabels"/> is true. Default: 1. Must be non-negative.</summary>
+        public float TargetLabelWeight = 1f;
+
         /// <summary>Seed of weight initialisation and batch sampling. Default: null, which takes one from the
         /// <see cref="MLContext"/>'s random source (so <c>new MLContext(seed: 1)</c> gives repeatable models).</summary>
         public int? Seed;
@@ -76,6 +86,9 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <summary>The name the method reports in logs and progress.</summary>
         internal abstract string MethodName { get; }
+
+        /// <summary>How the method's scoring network turns embeddings into probabilities.</summary>
+        internal virtual Networks.HeadKind Head => Networks.HeadKind.Softmax;
 
         /// <summary>Creates the method's training module.</summary>
         internal abstract AdaptationMethod CreateMethod(MethodContext context);
@@ -104,6 +117,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
             Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be non-negative");
             Check(NumberOfThreads is null || NumberOfThreads > 0, nameof(NumberOfThreads), NumberOfThreads, "must be positive when set");
+            Check(TargetLabelWeight >= 0 && float.IsFinite(TargetLabelWeight), nameof(TargetLabelWeight), TargetLabelWeight, "must be non-negative");
             Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
             ValidateMethodOptions();
         }

@@ -30,6 +30,9 @@ namespace Microsoft.ML.DomainAdaptation.Training
             _next = _order.Length;
         }
 
+        /// <summary>All rows' features (rows × features).</summary>
+        public Tensor Features => _features;
+
         /// <summary>The next batch's features and labels (created in the caller's dispose scope).</summary>
         public (Tensor Features, Tensor Labels) Next()
         {

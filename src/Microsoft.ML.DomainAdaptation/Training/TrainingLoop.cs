@@ -38,9 +38,12 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     tensor(data.TargetFeatures, new long[] { data.TargetCount, data.FeatureSize }),
                     tensor(data.TargetLabels), options.BatchSize, new Random(random.Next()));
 
+                using var labeledTarget = options.UseTargetLabels ? LabeledTargetSampler(data, options.BatchSize, new Random(random.Next())) : null;
                 try
                 {
-                    Run(host, options, method, source, target);
+                    Run(host, options, method, source, target, labeledTarget);
+                    using (no_grad())
+                        method.CompleteTraining(source.Features, target.Features);
                 }
                 catch
                 {
@@ -53,7 +56,18 @@ namespace Microsoft.ML.DomainAdaptation.Training
             }
         }
 
-        private static void Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target)
+        /// <summary>Batches of the target rows that carry a label (all of them when fewer than a batch).</summary>
+        private static BatchSampler LabeledTargetSampler(DomainData data, int batchSize, Random random)
+        {
+            var rows = Enumerable.Range(0, data.TargetCount).Where(i => data.TargetLabels[i] >= 0).ToArray();
+            var features = new float[rows.Length * data.FeatureSize];
+            for (int i = 0; i < rows.Length; i++)
+                Array.Copy(data.TargetFeatures, (long)rows[i] * data.FeatureSize, features, (long)i * data.FeatureSize, data.FeatureSize);
+            return new BatchSampler(tensor(features, new long[] { rows.Length, data.FeatureSize }),
+                tensor(rows.Select(i => data.TargetLabels[i]).ToArray()), Math.Min(batchSize, rows.Length), random);
+        }
+
+        private static void Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target, BatchSampler labeledTarget)
         {
             using var channel = host.Start("Training");
             using var progressChannel = host.StartProgressChannel($"{options.MethodName} training");
@@ -83,8 +97,10 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 {
                     var (sourceFeatures, sourceLabels) = source.Next();
                     var targetFeatures = method.UsesTarget ? target.Next().Features : null;
+                    var (labeledFeatures, labeledLabels) = labeledTarget?.Next() ?? default;
                     losses.Clear();
-                    var total = method.Step(new StepBatch(sourceFeatures, sourceLabels, targetFeatures), new StepState(step, progress, learningRate), losses);
+                    var batch = new StepBatch(sourceFeatures, sourceLabels, targetFeatures, labeledFeatures, labeledLabels);
+                    var total = method.Step(batch, new StepState(step, progress, learningRate), losses);
                     float totalValue = total.detach().item<float>();
                     if (!float.IsFinite(totalValue) || losses.Values.Values.Any(v => !float.IsFinite(v)))
                     {

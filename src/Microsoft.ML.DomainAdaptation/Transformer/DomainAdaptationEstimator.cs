@@ -87,7 +87,7 @@ namespace Microsoft.ML.DomainAdaptation
             if (labelType.Count < 2 || labelType.Count > int.MaxValue)
                 throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
             int classCount = (int)labelType.Count;
-            var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, classCount);
+            var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, classCount) with { Head = o.Head };
             var classNames = ClassNames.FromLabel(labelColumn, classCount);
 
             var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
@@ -95,6 +95,10 @@ namespace Microsoft.ML.DomainAdaptation
                 throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"BatchSize ({o.BatchSize}) is larger than the {data.SourceCount} source rows; lower it.");
             if (data.TargetCount < o.BatchSize)
                 throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"BatchSize ({o.BatchSize}) is larger than the {data.TargetCount} target rows; lower it.");
+
+            if (o.UseTargetLabels && data.TargetLabels.All(l => l < 0))
+                throw new InvalidOperationException(
+                    $"{nameof(o.UseTargetLabels)} is true but no target row has a label in column '{o.LabelColumnName}'; label some target rows or set it to false.");
 
             int seed = o.Seed ?? _host.Rand.Next();
             var network = TrainingLoop.Train(_host, o, spec, data, seed);
