@@ -5,46 +5,36 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.DomainAdaptation;
 using Microsoft.ML.DomainAdaptation.Samples;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms;
 
-// Digits: adapt a digit classifier from one real handwriting collection to another, and compare each method with
-// the source-only baseline trained the same way. Usage: dotnet run -c Release -- [--iterations N] [--seeds 0,1,2]
-//   [--direction mnist-opencv:optdigits] [--methods SourceOnly,DANN,DeepCORAL]
+// Digits: adapt a digit classifier from one real handwriting collection to another and compare every method with
+// the source-only baseline trained the same way.
+//   dotnet run --project samples/Digits -c Release -- [--iterations 2000] [--seeds 0] [--batch 64]
+//       [--direction mnist-opencv:optdigits,optdigits:mnist-opencv] [--methods SourceOnly,DANN,...] [--size 28]
 var arguments = ParseArguments(args);
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
+int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "64"));
+int size = int.Parse(arguments.GetValueOrDefault("size", "28"));
 var seeds = arguments.GetValueOrDefault("seeds", "0").Split(',').Select(int.Parse).ToArray();
 var directions = arguments.GetValueOrDefault("direction", $"{DigitsDomains.MnistOpenCv}:{DigitsDomains.OptDigits},{DigitsDomains.OptDigits}:{DigitsDomains.MnistOpenCv}")
     .Split(',').Select(d => d.Split(':')).Select(d => (Source: d[0], Target: d[1])).ToArray();
-var methodNames = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL").Split(',');
-int size = int.Parse(arguments.GetValueOrDefault("size", "28"));
-string backbone = arguments.GetValueOrDefault("backbone", "lenet");
+var methodNames = arguments.TryGetValue("methods", out var list) ? list.Split(',') : DigitsMethods.Names;
 
-DomainAdaptationOptions CreateOptions(string method, int seed)
-{
-    DomainAdaptationOptions options = method switch
-    {
-        "SourceOnly" => new SourceOnlyOptions(),
-        "DANN" => new DannOptions(),
-        "DeepCORAL" => new DeepCoralOptions(),
-        _ => throw new ArgumentException($"Unknown method '{method}'."),
-    };
-    options.Backbone = backbone == "mlp" ? new MlpBackboneOptions() : new LeNetBackboneOptions { Channels = 1, Height = size, Width = size };
-    options.Iterations = iterations;
-    options.Seed = seed;
-    options.NumberOfThreads = Environment.ProcessorCount;
-    options.ProgressInterval = Math.Max(1, iterations / 4);
-    return options;
-}
-
-var rows = new List<string[]>();
+var results = new List<Result>();
 foreach (var (sourceName, targetName) in directions)
 {
     var mlContext = new MLContext(seed: 0);
-    mlContext.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.Contains("Training")) Console.WriteLine($"    {e.Message}"); };
+    mlContext.Log += (_, e) =>
+    {
+        if (e.Kind == ChannelMessageKind.Info && e.Source.Contains("Training"))
+            Console.WriteLine($"    {e.Message}");
+    };
     var source = DigitsDomains.Load(mlContext, sourceName, "train", size);
     var target = DigitsDomains.Load(mlContext, targetName, "train", size);
     var sourceTest = DigitsDomains.Load(mlContext, sourceName, "test", size);
     var targetTest = DigitsDomains.Load(mlContext, targetName, "test", size);
-    // Target labels are dropped before training: the method never sees them.
+    // Target labels are dropped before training: no method sees them.
     var unlabeledTarget = mlContext.Transforms.DropColumns("Label").Fit(target).Transform(target);
     var trainingData = mlContext.Data.CombineDomains(source, unlabeledTarget);
 
@@ -53,38 +43,61 @@ foreach (var (sourceName, targetName) in directions)
         foreach (int seed in seeds)
         {
             Console.WriteLine($"{sourceName} -> {targetName}: {method}, seed {seed}");
-            var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
-                .Append(mlContext.Transforms.DomainAdapt(CreateOptions(method, seed)));
+            var options = DigitsMethods.Create(method);
+            options.Backbone ??= new LeNetBackboneOptions();
+            if (options.Backbone is LeNetBackboneOptions lenet)
+                (lenet.Channels, lenet.Height, lenet.Width) = (1, size, size);
+            options.Iterations = iterations;
+            options.BatchSize = batchSize;
+            options.Seed = seed;
+            options.NumberOfThreads = Environment.ProcessorCount;
+            options.ProgressInterval = Math.Max(1, iterations / 4);
+            var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+                .Append(mlContext.Transforms.DomainAdapt(options));
             var clock = Stopwatch.StartNew();
             var model = pipeline.Fit(trainingData);
             double seconds = clock.Elapsed.TotalSeconds;
             var targetMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(targetTest));
             var sourceMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(sourceTest));
-            rows.Add(new[]
-            {
-                $"{sourceName} -> {targetName}", method, seed.ToString(),
-                $"{targetMetrics.MicroAccuracy:P1}", $"{targetMetrics.MacroAccuracy:P1}", $"{targetMetrics.LogLoss:F3}",
-                $"{sourceMetrics.MicroAccuracy:P1}", $"{seconds / iterations * 1000:F1}",
-            });
+            results.Add(new Result($"{sourceName} -> {targetName}", method, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
+                targetMetrics.LogLoss, sourceMetrics.MicroAccuracy, seconds / iterations * 1000));
         }
     }
 }
 
-var header = new[] { "direction", "method", "seed", "target MicroAccuracy", "target MacroAccuracy", "target LogLoss", "source MicroAccuracy", "s / 1000 it" };
 Console.WriteLine();
-Console.WriteLine("| " + string.Join(" | ", header) + " |");
-Console.WriteLine("|" + string.Concat(header.Select(_ => "---|")));
-foreach (var row in rows)
-    Console.WriteLine("| " + string.Join(" | ", row) + " |");
+Console.WriteLine($"Target test metrics (ML.NET MulticlassClassification.Evaluate), {iterations} steps, batch {batchSize} + {batchSize}, seeds {string.Join(",", seeds)}; mean ± standard deviation over seeds; Fit seconds per 1,000 steps.");
+Console.WriteLine();
+Console.WriteLine("| direction | method | target MicroAccuracy % | target MacroAccuracy % | target LogLoss | source MicroAccuracy % | s / 1000 steps |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
+foreach (var group in results.GroupBy(r => (r.Direction, r.Method)))
+{
+    var g = group.ToArray();
+    Console.WriteLine($"| {group.Key.Direction} | {group.Key.Method} | {Stat(g.Select(r => r.TargetMicro * 100))} | {Stat(g.Select(r => r.TargetMacro * 100))} | " +
+        $"{Stat(g.Select(r => r.TargetLogLoss), "F3")} | {Stat(g.Select(r => r.SourceMicro * 100))} | {g.Average(r => r.SecondsPer1000):F1} |");
+}
+
+static string Stat(IEnumerable<double> values, string format = "F1")
+{
+    var v = values.ToArray();
+    double mean = v.Average();
+    if (v.Length == 1)
+        return mean.ToString(format);
+    double std = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+    return $"{mean.ToString(format)} ± {std.ToString(format)}";
+}
 
 static Dictionary<string, string> ParseArguments(string[] args)
 {
     var result = new Dictionary<string, string>();
-    for (int i = 0; i + 1 < args.Length; i += 2)
+    for (int i = 0; i < args.Length; i += 2)
     {
-        if (!args[i].StartsWith("--"))
-            throw new ArgumentException($"Expected an option such as --iterations, got '{args[i]}'.");
+        if (!args[i].StartsWith("--") || i + 1 >= args.Length)
+            throw new ArgumentException($"Expected '--option value' pairs (--iterations, --batch, --seeds, --direction, --methods, --size); got '{args[i]}'.");
         result[args[i][2..]] = args[i + 1];
     }
     return result;
 }
+
+internal sealed record Result(string Direction, string Method, int Seed, double TargetMicro, double TargetMacro, double TargetLogLoss,
+    double SourceMicro, double SecondsPer1000);

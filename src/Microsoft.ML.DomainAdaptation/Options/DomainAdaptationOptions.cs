@@ -90,6 +90,9 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>How the method's scoring network turns embeddings into probabilities.</summary>
         internal virtual Networks.HeadKind Head => Networks.HeadKind.Softmax;
 
+        /// <summary>The backbone normalisation the method trains with, given the one the options ask for.</summary>
+        internal virtual NormalizationKind RequiredNormalization(NormalizationKind requested) => requested;
+
         /// <summary>Creates the method's training module.</summary>
         internal abstract AdaptationMethod CreateMethod(MethodContext context);
 
@@ -120,6 +123,8 @@ namespace Microsoft.ML.DomainAdaptation
             Check(TargetLabelWeight >= 0 && float.IsFinite(TargetLabelWeight), nameof(TargetLabelWeight), TargetLabelWeight, "must be non-negative");
             Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
             ValidateMethodOptions();
+            if (RequiredNormalization(Backbone.Normalization) == NormalizationKind.BatchNorm)
+                Check(BatchSize >= 2, nameof(BatchSize), BatchSize, "must be at least 2 with batch normalisation (batch statistics of one row are undefined)");
         }
 
         private static void CheckName(string value, string name)

@@ -32,11 +32,11 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 using var method = options.CreateMethod(new MethodContext(options, spec));
                 method.CreateOptimizers();
                 using var source = new BatchSampler(
-                    tensor(data.SourceFeatures, new long[] { data.SourceCount, data.FeatureSize }),
-                    tensor(data.SourceLabels), options.BatchSize, new Random(random.Next()));
+                    TensorCopy.FromSpan(data.SourceFeatures, data.SourceCount, data.FeatureSize),
+                    TensorCopy.FromSpan(data.SourceLabels), options.BatchSize, new Random(random.Next()));
                 using var target = new BatchSampler(
-                    tensor(data.TargetFeatures, new long[] { data.TargetCount, data.FeatureSize }),
-                    tensor(data.TargetLabels), options.BatchSize, new Random(random.Next()));
+                    TensorCopy.FromSpan(data.TargetFeatures, data.TargetCount, data.FeatureSize),
+                    TensorCopy.FromSpan(data.TargetLabels), options.BatchSize, new Random(random.Next()));
 
                 using var labeledTarget = options.UseTargetLabels ? LabeledTargetSampler(data, options.BatchSize, new Random(random.Next())) : null;
                 try
@@ -63,8 +63,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
             var features = new float[rows.Length * data.FeatureSize];
             for (int i = 0; i < rows.Length; i++)
                 Array.Copy(data.TargetFeatures, (long)rows[i] * data.FeatureSize, features, (long)i * data.FeatureSize, data.FeatureSize);
-            return new BatchSampler(tensor(features, new long[] { rows.Length, data.FeatureSize }),
-                tensor(rows.Select(i => data.TargetLabels[i]).ToArray()), Math.Min(batchSize, rows.Length), random);
+            return new BatchSampler(TensorCopy.FromSpan(features, rows.Length, data.FeatureSize),
+                TensorCopy.FromSpan(rows.Select(i => data.TargetLabels[i]).ToArray()), Math.Min(batchSize, rows.Length), random);
         }
 
         private static void Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target, BatchSampler labeledTarget)

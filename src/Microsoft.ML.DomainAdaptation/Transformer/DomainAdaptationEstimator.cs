@@ -87,7 +87,8 @@ namespace Microsoft.ML.DomainAdaptation
             if (labelType.Count < 2 || labelType.Count > int.MaxValue)
                 throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
             int classCount = (int)labelType.Count;
-            var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, classCount) with { Head = o.Head };
+            var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, classCount);
+            spec = spec with { Head = o.Head, Normalization = o.RequiredNormalization(spec.Normalization) };
             var classNames = ClassNames.FromLabel(labelColumn, classCount);
 
             var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);

@@ -27,7 +27,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
             if (rows == 0)
                 return;
             using var scope = NewDisposeScope();
-            var input = tensor(features.AsSpan(0, rows * FeatureSize).ToArray(), new long[] { rows, FeatureSize });
+            var input = Data.TensorCopy.FromSpan(new ReadOnlySpan<float>(features, 0, rows * FeatureSize), rows, FeatureSize);
             var (embedding, probability) = _network.Score(input);
             embedding.data<float>().CopyTo(embeddings.AsSpan(0, rows * EmbeddingSize));
             probability.data<float>().CopyTo(probabilities.AsSpan(0, rows * ClassCount));

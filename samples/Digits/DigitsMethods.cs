@@ -1,0 +1,25 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Microsoft.ML.DomainAdaptation.Samples
+{
+    /// <summary>The methods the digits sample compares, by the name it prints, with the options it trains them with.</summary>
+    public static class DigitsMethods
+    {
+        private static readonly (string Name, Func<DomainAdaptationOptions> Create)[] All =
+        {
+            ("SourceOnly", () => new SourceOnlyOptions()),
+            ("DANN", () => new DannOptions()),
+            ("DeepCORAL", () => new DeepCoralOptions()),
+            ("SourceOnly+BN", () => new SourceOnlyOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.BatchNorm } }),
+            ("AdaBN", () => new AdaBnOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.BatchNorm } }),
+        };
+
+        public static string[] Names => All.Select(m => m.Name).ToArray();
+
+        public static DomainAdaptationOptions Create(string name) =>
+            All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)).Create?.Invoke()
+            ?? throw new ArgumentException($"Unknown method '{name}'; known: {string.Join(", ", Names)}.");
+    }
+}
