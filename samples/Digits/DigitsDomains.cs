@@ -33,7 +33,9 @@ namespace Microsoft.ML.DomainAdaptation.Samples
         /// Rows of <paramref name="domain"/>'s "train" or "test" split: "Features" = size × size grey pixels scaled
         /// to [−1, 1], "Label" = the digit as Single.
         /// </summary>
-        public static IDataView Load(MLContext mlContext, string domain, string split, int size = 28)
+        /// <param name="labeledPerClass">When ≥ 0, only the first <paramref name="labeledPerClass"/> rows of each class
+        /// (in file order) keep their label; the others get a missing label (NaN), as for semi-supervised adaptation.</param>
+        public static IDataView Load(MLContext mlContext, string domain, string split, int size = 28, int labeledPerClass = -1)
         {
             string folder = Path.Combine(DataDirectory, domain);
             if (!Directory.Exists(folder))
@@ -45,13 +47,18 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             int height = images.Dimensions[1], width = images.Dimensions[2];
 
             var data = new List<Row>(rows.Length);
+            var perClass = new Dictionary<float, int>();
             foreach (int r in rows)
             {
+                float label = labels.Values[r];
+                perClass[label] = perClass.GetValueOrDefault(label) + 1;
+                if (labeledPerClass >= 0 && perClass[label] > labeledPerClass)
+                    label = float.NaN;
                 var pixels = new ReadOnlySpan<float>(images.Values, r * height * width, height * width);
                 var resized = ResizeBilinear(pixels, height, width, size, size);
                 for (int i = 0; i < resized.Length; i++)
                     resized[i] = resized[i] / 127.5f - 1f;
-                data.Add(new Row { Features = resized, Label = labels.Values[r] });
+                data.Add(new Row { Features = resized, Label = label });
             }
             var definition = SchemaDefinition.Create(typeof(Row));
             definition[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, size, size);

@@ -44,9 +44,8 @@ foreach (var (sourceName, targetName) in directions)
         {
             Console.WriteLine($"{sourceName} -> {targetName}: {method}, seed {seed}");
             var options = DigitsMethods.Create(method);
-            options.Backbone ??= new LeNetBackboneOptions();
-            if (options.Backbone is LeNetBackboneOptions lenet)
-                (lenet.Channels, lenet.Height, lenet.Width) = (1, size, size);
+            // Every method runs on the LeNet of the literature; a method's entry only chooses its normalisation.
+            options.Backbone = new LeNetBackboneOptions { Channels = 1, Height = size, Width = size, Normalization = options.Backbone.Normalization };
             options.Iterations = iterations;
             options.BatchSize = batchSize;
             options.Seed = seed;

@@ -1,3 +1,5 @@
+using System.Linq;
+using Microsoft.ML;
 using Microsoft.ML.DomainAdaptation.Samples;
 using Xunit;
 using Xunit.Abstractions;
@@ -39,6 +41,34 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double coral = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DeepCORAL", () => new DeepCoralOptions(), _output);
             Assert.True(coral >= sourceOnly, $"Deep CORAL {coral:P1} < source-only {sourceOnly:P1}");
+        }
+
+        [Fact]
+        public void TenLabeledTargetRowsPerClassAddToEveryMethod()
+        {
+            // Class criterion: 100 labeled target rows (10 per class) out of 4,000; the others stay unlabeled.
+            const int labeled = 10;
+            double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
+            double semiSourceOnly = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "SourceOnly+labels",
+                () => new SourceOnlyOptions { UseTargetLabels = true }, _output, labeled);
+            double dann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN", () => new DannOptions(), _output);
+            double semiDann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN+labels",
+                () => new DannOptions { UseTargetLabels = true }, _output, labeled);
+            Assert.True(semiSourceOnly > sourceOnly + 0.10, $"source-only with target labels {semiSourceOnly:P1} vs without {sourceOnly:P1}");
+            Assert.True(semiDann > dann, $"DANN with target labels {semiDann:P1} vs without {dann:P1}");
+        }
+
+        [Fact]
+        public void TargetLabelsRequestedButAbsentIsAnError()
+        {
+            var ml = new MLContext(seed: 1);
+            var rows = TestData.Blobs(32, 0.5f, 1);
+            var data = ml.Data.LoadFromEnumerable(rows.Select(r => new TestData.Row { Features = r.Features, IsTarget = r.IsTarget, Label = r.IsTarget ? null : r.Label }).ToList());
+            var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+            var options = new DannOptions { UseTargetLabels = true, Iterations = 5, BatchSize = 8 };
+            var ex = Assert.Throws<System.InvalidOperationException>(() => ml.Transforms.DomainAdapt(options).Fit(keyed));
+            Assert.Contains("UseTargetLabels", ex.Message);
+            Assert.Contains("'Label'", ex.Message);
         }
     }
 }
