@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.DomainAdaptation;
+using Microsoft.ML.DomainAdaptation.Samples;
+using Microsoft.ML.Transforms;
+
+// Performance benchmark: per method, training time per 1,000 steps after warm-up, whole Fit time (IDataView reading
+// included), scoring throughput of Transform and of a raw batched forward, PredictionEngine latency, peak RSS and RSS
+// growth over a long run. Prints tables; asserts nothing.
+//   dotnet run --project test/Microsoft.ML.DomainAdaptation.Benchmarks -c Release -- [--steps 1000] [--threads 2]
+//       [--methods SourceOnly,DANN,DeepCORAL] [--networks lenet,mlp] [--score-rows 100000] [--soak-steps 20000] [--quick]
+var arguments = new Dictionary<string, string>();
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--quick")
+        arguments["quick"] = "true";
+    else if (args[i].StartsWith("--") && i + 1 < args.Length)
+        arguments[args[i][2..]] = args[++i];
+    else
+        throw new ArgumentException($"Unexpected argument '{args[i]}'.");
+}
+bool quick = arguments.ContainsKey("quick");
+int steps = int.Parse(arguments.GetValueOrDefault("steps", quick ? "60" : "1000"));
+int warmup = Math.Min(50, steps / 4);
+int threads = int.Parse(arguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString()));
+int scoreRows = int.Parse(arguments.GetValueOrDefault("score-rows", quick ? "2000" : "100000"));
+int soakSteps = int.Parse(arguments.GetValueOrDefault("soak-steps", quick ? "200" : "20000"));
+var methods = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL,AdaBN").Split(',');
+var networks = arguments.GetValueOrDefault("networks", "lenet,mlp").Split(',');
+
+TorchSharp.torch.set_num_threads(threads);
+Console.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} (torch.set_num_threads), processors: {Environment.ProcessorCount}, " +
+    $"CPU: {CpuModel()}, .NET {Environment.Version}, steps timed: {steps - warmup} after {warmup} warm-up");
+Console.WriteLine();
+
+var ml = new MLContext(seed: 0);
+var rows = new List<string>();
+foreach (var network in networks)
+{
+    var (training, scoring, backbone, flopsPerStep) = network switch
+    {
+        "lenet" => LeNetData(ml),
+        "mlp" => MlpData(ml, 512),
+        _ => throw new ArgumentException($"Unknown network '{network}' (lenet, mlp)."),
+    };
+    foreach (var method in methods)
+    {
+        var options = Create(method, backbone);
+        options.Iterations = steps;
+        options.BatchSize = 64;
+        options.Seed = 0;
+        options.NumberOfThreads = threads;
+        TimeSpan atWarmup = default, atEnd = default;
+        options.ProgressInterval = 1;
+        options.ProgressCallback = p =>
+        {
+            if (p.Iteration == warmup) atWarmup = p.Elapsed;
+            if (p.Iteration == p.TotalIterations) atEnd = p.Elapsed;
+        };
+        var fitClock = Stopwatch.StartNew();
+        var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DomainAdapt(options)).Fit(training);
+        double fitSeconds = fitClock.Elapsed.TotalSeconds;
+        double msPer1000 = (atEnd - atWarmup).TotalMilliseconds / (steps - warmup) * 1000;
+        double overhead = (fitSeconds - atEnd.TotalSeconds) / atEnd.TotalSeconds;
+        // A step of a method with a target batch does twice the forward/backward work of source-only.
+        double stepFlops = flopsPerStep * (method == "SourceOnly" || method == "AdaBN" ? 1 : 2);
+        double gflops = stepFlops / (msPer1000 / 1000 / 1000) / 1e9;
+
+        var (transformRowsPerSecond, rawRowsPerSecond, latencyMicroseconds) = Scoring(ml, model.LastTransformer, scoring, scoreRows);
+        rows.Add($"| {network} | {method} | {msPer1000:F0} | {gflops:F1} | {fitSeconds:F1} | {overhead * 100:F1} % | {transformRowsPerSecond:N0} | {rawRowsPerSecond:N0} | {transformRowsPerSecond / rawRowsPerSecond * 100:F0} % | {latencyMicroseconds:F0} | {PeakRssMiB():F0} |");
+        Console.WriteLine(rows[^1]);
+        model.LastTransformer.Dispose();
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("| network | method | ms / 1000 steps | GFLOP/s (est.) | Fit s | Fit overhead | Transform rows/s | raw forward rows/s | Transform / raw | PredictionEngine µs/row | peak RSS MiB |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+foreach (var row in rows)
+    Console.WriteLine(row);
+
+// Memory soak: RSS after warm-up vs at the end of a long run (MLP, DANN: the cheapest step that touches every part of the loop).
+{
+    var (training, _, backbone, _) = MlpData(ml, 512);
+    var options = Create("DANN", backbone);
+    options.Iterations = soakSteps;
+    options.Seed = 0;
+    options.NumberOfThreads = threads;
+    options.ProgressInterval = Math.Max(1, soakSteps / 20);
+    double rssAtWarmup = 0, rssAtEnd = 0;
+    options.ProgressCallback = p =>
+    {
+        GC.Collect();
+        if (p.Iteration == options.ProgressInterval) rssAtWarmup = RssMiB();
+        if (p.Iteration == p.TotalIterations) rssAtEnd = RssMiB();
+    };
+    ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DomainAdapt(options)).Fit(training);
+    Console.WriteLine();
+    Console.WriteLine($"memory soak (MLP 512-d, DANN, {soakSteps} steps): RSS {rssAtWarmup:F0} MiB after {options.ProgressInterval} steps, {rssAtEnd:F0} MiB at the end: growth {(rssAtEnd - rssAtWarmup) / rssAtWarmup * 100:F1} %");
+}
+
+static DomainAdaptationOptions Create(string method, BackboneOptions backbone)
+{
+    DomainAdaptationOptions options = method switch
+    {
+        "SourceOnly" => new SourceOnlyOptions(),
+        "DANN" => new DannOptions(),
+        "DeepCORAL" => new DeepCoralOptions(),
+        "AdaBN" => new AdaBnOptions(),
+        _ => throw new ArgumentException($"Unknown method '{method}'."),
+    };
+    options.Backbone = backbone;
+    return options;
+}
+
+// Real digits for LeNet (28 × 28 × 1): optdigits → mnist-opencv; scoring rows are the target test rows repeated.
+static (IDataView Training, float[][] Scoring, BackboneOptions Backbone, double FlopsPerStep) LeNetData(MLContext ml)
+{
+    var source = DigitsDomains.Load(ml, DigitsDomains.OptDigits, "train");
+    var target = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv, "train");
+    var training = ml.Data.Cache(ml.Data.CombineDomains(source, ml.Transforms.DropColumns("Label").Fit(target).Transform(target)));
+    var features = target.GetColumn<float[]>("Features").ToArray();
+    // Forward multiply-adds per image: conv1 24·24·32·25, conv2 8·8·48·800, fc 768·100, classifier 100·100 + 100·10;
+    // a training step is about 3 forward passes (forward + backward), 2 FLOPs per multiply-add, 64 images.
+    double macs = 24 * 24 * 32 * 25 + 8 * 8 * 48 * 800 + 768 * 100 + 100 * 100 + 100 * 10;
+    return (training, features, new LeNetBackboneOptions(), macs * 2 * 3 * 64);
+}
+
+// Random 512-d vectors (an embedding from a pretrained featurizer, say), 10 classes, target shifted.
+static (IDataView Training, float[][] Scoring, BackboneOptions Backbone, double FlopsPerStep) MlpData(MLContext ml, int size)
+{
+    var random = new Random(0);
+    var rows = new List<VectorRow>();
+    for (int i = 0; i < 20000; i++)
+    {
+        bool isTarget = i >= 10000;
+        int label = i % 10;
+        var features = new float[size];
+        for (int j = 0; j < size; j++)
+            features[j] = (float)(random.NextDouble() - 0.5 + (j % 10 == label ? 1 : 0) + (isTarget ? 0.3 : 0));
+        rows.Add(new VectorRow { Features = features, Label = label, IsTarget = isTarget });
+    }
+    var definition = SchemaDefinition.Create(typeof(VectorRow));
+    definition[nameof(VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
+    var training = ml.Data.LoadFromEnumerable(rows, definition);
+    double macs = size * 256 + 256 * 100 + 100 * 100 + 100 * 10;
+    return (training, rows.Take(5000).Select(r => r.Features).ToArray(), new MlpBackboneOptions(), macs * 2 * 3 * 64);
+}
+
+static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMicroseconds) Scoring(MLContext ml, DomainAdaptationTransformer adapter, float[][] pool, int count)
+{
+    int size = pool[0].Length;
+    var definition = SchemaDefinition.Create(typeof(ScoringRow));
+    definition[nameof(ScoringRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
+    var input = ml.Data.LoadFromEnumerable(Enumerable.Range(0, count).Select(i => new ScoringRow { Features = pool[i % pool.Length] }), definition);
+
+    // Transform: every row's Score read through a cursor.
+    var clock = Stopwatch.StartNew();
+    var scored = adapter.Transform(input);
+    using (var cursor = scored.GetRowCursor(new[] { scored.Schema["Score"] }))
+    {
+        var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+        VBuffer<float> value = default;
+        while (cursor.MoveNext())
+            getter(ref value);
+    }
+    double transform = count / clock.Elapsed.TotalSeconds;
+
+    // Raw batched TorchSharp forward of the same network, 256 rows a batch, from ready managed arrays.
+    var batch = new float[256 * size];
+    var embeddings = new float[256 * adapter.EmbeddingSize];
+    var probabilities = new float[256 * adapter.ClassCount];
+    var scorer = new Microsoft.ML.DomainAdaptation.Transformer.NetworkScorer(adapter.Network, size);
+    clock.Restart();
+    for (int start = 0; start < count; start += 256)
+    {
+        int n = Math.Min(256, count - start);
+        for (int i = 0; i < n; i++)
+            pool[(start + i) % pool.Length].CopyTo(batch, i * size);
+        scorer.Score(batch, n, embeddings, probabilities);
+    }
+    double raw = count / clock.Elapsed.TotalSeconds;
+
+    var engine = ml.Model.CreatePredictionEngine<ScoringRow, ScoringOutput>(adapter, inputSchemaDefinition: definition);
+    var one = new ScoringRow { Features = pool[0] };
+    for (int i = 0; i < 100; i++)
+        engine.Predict(one);
+    int predictions = Math.Min(count, 5000);
+    clock.Restart();
+    for (int i = 0; i < predictions; i++)
+    {
+        one.Features = pool[i % pool.Length];
+        engine.Predict(one);
+    }
+    return (transform, raw, clock.Elapsed.TotalMilliseconds * 1000 / predictions);
+}
+
+static double RssMiB() => ReadStatusKiB("VmRSS:") / 1024.0;
+
+static double PeakRssMiB() => ReadStatusKiB("VmHWM:") / 1024.0;
+
+static double ReadStatusKiB(string key)
+{
+    var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key));
+    return line is null ? double.NaN : double.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+}
+
+static string CpuModel() =>
+    File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() ?? "?" : "?";
+
+internal sealed class VectorRow
+{
+    public float[] Features;
+    public float Label;
+    public bool IsTarget;
+}
+
+internal sealed class ScoringRow
+{
+    public float[] Features;
+}
+
+internal sealed class ScoringOutput
+{
+    public float[] Score;
+}
