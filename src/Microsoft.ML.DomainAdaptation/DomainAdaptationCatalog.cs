@@ -38,6 +38,15 @@ namespace Microsoft.ML
             => new AppendedDataView(source, target, domainColumnName);
 
         /// <summary>
+        /// Asks every training running under <paramref name="mlContext"/> to stop: domain adaptation stops at its next step
+        /// with an <see cref="System.OperationCanceledException"/> (ML.NET 5 has this on <see cref="MLContext"/> only
+        /// through an internal interface). See also <see cref="DomainAdaptationOptions.CancellationToken"/>.
+        /// </summary>
+        /// <param name="mlContext">The context the training runs under.</param>
+        public static void CancelExecution(this MLContext mlContext) => mlContext.CancelExecution(); // The internal instance method (publicized at build).
+
+
+        /// <summary>
         /// Loads images (or any arrays) from an IDX file, the format of MNIST, optionally with their labels from a
         /// second IDX file. Gzip-compressed files are read as they are.
         /// </summary>

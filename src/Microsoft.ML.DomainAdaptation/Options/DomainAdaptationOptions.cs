@@ -81,6 +81,9 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Steps between two progress reports on the MLContext log and <see cref="ProgressCallback"/>. Default: 100.</summary>
         public int ProgressInterval = 100;
 
+        /// <summary>Stops training at the next step with an <see cref="OperationCanceledException"/> when cancelled. Default: none.</summary>
+        public System.Threading.CancellationToken CancellationToken;
+
         /// <summary>Called every <see cref="ProgressInterval"/> steps and at the last one with the step's losses. Default: null.</summary>
         public Action<TrainingProgress> ProgressCallback;
 

@@ -83,6 +83,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             for (int step = 0; step < iterations; step++)
             {
                 host.CheckAlive();
+                options.CancellationToken.ThrowIfCancellationRequested();
                 double progress = (double)step / iterations;
                 double learningRate = options.AnnealLearningRate
                     ? Schedules.AnnealedLearningRate(options.LearningRate, progress)
