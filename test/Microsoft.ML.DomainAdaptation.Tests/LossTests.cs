@@ -74,5 +74,21 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Equal(0.01, Schedules.AnnealedLearningRate(0.01, 0), 12);
             Assert.Equal(0.01 / Math.Pow(11, 0.75), Schedules.AnnealedLearningRate(0.01, 1), 12);
         }
+
+        [Theory]
+        [InlineData(20.0, 0.0)]
+        [InlineData(30.0, 4.0)]
+        public void ClassCriterionMatchesHandComputedValues(double margin, double expectedSeparation)
+        {
+            using var scope = NewDisposeScope();
+            // Class 0: (0,0), (2,0) → mean (1,0); class 1: (0,4), (0,6) → mean (0,5); class 2 absent.
+            // Compactness: every row is at squared distance 1 from its class mean → 1.
+            // Separation: ‖μ0 − μ1‖² = 1 + 25 = 26; max(0, m − 26) over the 2 ordered pairs, averaged.
+            var embeddings = tensor(new float[] { 0, 0, 2, 0, 0, 4, 0, 6 }, new long[] { 4, 2 });
+            var labels = tensor(new long[] { 0, 0, 1, 1 });
+            var (compactness, separation) = Losses.ClassCriterionLoss.Compute(embeddings, labels, 3, margin);
+            Assert.Equal(1.0, compactness.item<float>(), 5);
+            Assert.Equal(expectedSeparation, separation.item<float>(), 5);
+        }
     }
 }
