@@ -59,6 +59,17 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void ClassCriterionWithTenLabeledTargetRowsPerClassBeatsSourceOnlyWithThem()
+        {
+            const int labeled = 10;
+            double semiSourceOnly = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "SourceOnly+labels",
+                () => new SourceOnlyOptions { UseTargetLabels = true }, _output, labeled);
+            double classCriterion = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "ClassCriterion+labels",
+                () => new ClassCriterionOptions { UseTargetLabels = true }, _output, labeled);
+            Assert.True(classCriterion > semiSourceOnly, $"class criterion {classCriterion:P1} vs source-only with the same labels {semiSourceOnly:P1}");
+        }
+
+        [Fact]
         public void TargetLabelsRequestedButAbsentIsAnError()
         {
             var ml = new MLContext(seed: 1);

@@ -25,6 +25,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             new object[] { new SourceOnlyOptions() },
             new object[] { new DannOptions() },
             new object[] { new DeepCoralOptions() },
+            new object[] { new ClassCriterionOptions() },
         };
 
         [Theory]
