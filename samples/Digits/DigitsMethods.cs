@@ -14,6 +14,10 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             ("DeepCORAL", () => new DeepCoralOptions()),
             ("SourceOnly+BN", () => new SourceOnlyOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.BatchNorm } }),
             ("AdaBN", () => new AdaBnOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.BatchNorm } }),
+            ("MMD", () => new MmdOptions()),
+            ("WeightedMMD", () => new WeightedMmdOptions()),
+            ("CMD", () => new CmdOptions()),
+            ("MCD", () => new McdOptions()),
         };
 
         public static string[] Names => All.Select(m => m.Name).ToArray();

@@ -186,6 +186,9 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 Assert.Equal(name, ex.ParamName);
                 Assert.Contains(name, ex.Message);
             }
+            Assert.Equal("GeneratorSteps", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new McdOptions { GeneratorSteps = 0 })).ParamName);
+            Assert.Equal("DiscrepancyWeight", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new McdOptions { DiscrepancyWeight = -1 })).ParamName);
+            Assert.Equal("SeparationMargin", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new ClassCriterionOptions { SeparationMargin = 0 })).ParamName);
             var coral = new DeepCoralOptions { CoralWeight = float.NaN };
             Assert.Equal("CoralWeight", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(coral)).ParamName);
         }

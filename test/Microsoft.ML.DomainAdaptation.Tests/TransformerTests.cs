@@ -26,6 +26,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             new object[] { new DannOptions() },
             new object[] { new DeepCoralOptions() },
             new object[] { new ClassCriterionOptions() },
+            new object[] { new McdOptions() },
         };
 
         [Theory]
