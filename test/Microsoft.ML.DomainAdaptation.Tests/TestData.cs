@@ -39,6 +39,17 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         public static IDataView BlobsView(MLContext mlContext, int perDomain = 128, float shift = 0.5f, int seed = 1)
             => mlContext.Data.LoadFromEnumerable(Blobs(perDomain, shift, seed));
 
+        /// <summary>A tiny, fast configuration for API tests: 60 steps of 32 + 32 rows, a 16-unit MLP with an 8-d embedding.</summary>
+        public static DomainAdaptationOptions Tiny(DomainAdaptationOptions options)
+        {
+            options.Iterations = 60;
+            options.BatchSize = 32;
+            options.Seed = 7;
+            options.Backbone = new MlpBackboneOptions { HiddenLayerSizes = new[] { 16 }, EmbeddingSize = 8 };
+            options.ClassifierHiddenSize = 8;
+            return options;
+        }
+
         public static IEstimator<ITransformer> KeyLabel(MLContext mlContext) => mlContext.Transforms.Conversion.MapValueToKey("Label");
 
         private static double Gaussian(Random random) =>

@@ -10,15 +10,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 {
     public class TransformerTests
     {
-        private static DomainAdaptationOptions Small(DomainAdaptationOptions options)
-        {
-            options.Iterations = 60;
-            options.BatchSize = 32;
-            options.Seed = 7;
-            options.Backbone = new MlpBackboneOptions { HiddenLayerSizes = new[] { 16 }, EmbeddingSize = 8 };
-            options.ClassifierHiddenSize = 8;
-            return options;
-        }
+        private static DomainAdaptationOptions Small(DomainAdaptationOptions options) => TestData.Tiny(options);
 
         public static IEnumerable<object[]> Methods() => new[]
         {
