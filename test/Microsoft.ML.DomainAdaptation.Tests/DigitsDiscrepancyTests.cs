@@ -31,9 +31,6 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         [Fact]
         public void CmdBeatsSourceOnly() => BeatsSourceOnlyOnADirection("CMD", () => new CmdOptions { Backbone = new LeNetBackboneOptions() });
 
-        [Fact]
-        public void McdBeatsSourceOnly() => BeatsSourceOnlyOnADirection("MCD", () => new McdOptions());
-
         /// <summary>Reports the training time of each run (its last progress report).</summary>
         private Func<DomainAdaptationOptions> Timed(string key, Func<DomainAdaptationOptions> create) => () =>
         {
