@@ -22,6 +22,9 @@ namespace Microsoft.ML.DomainAdaptation.Samples
 
         public static string[] Names => All.Select(m => m.Name).ToArray();
 
+        /// <summary>What the sample runs without --methods: the methods that gain on these pairs, with their baselines.</summary>
+        public static string[] Default => new[] { "SourceOnly", "DANN", "DeepCORAL", "SourceOnly+BN", "AdaBN" };
+
         public static DomainAdaptationOptions Create(string name) =>
             All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)).Create?.Invoke()
             ?? throw new ArgumentException($"Unknown method '{name}'; known: {string.Join(", ", Names)}.");

@@ -11,7 +11,7 @@ using Microsoft.ML.Transforms;
 // Digits: adapt a digit classifier from one real handwriting collection to another and compare every method with
 // the source-only baseline trained the same way.
 //   dotnet run --project samples/Digits -c Release -- [--iterations 2000] [--seeds 0] [--batch 64]
-//       [--direction mnist-opencv:optdigits,optdigits:mnist-opencv] [--methods SourceOnly,DANN,...] [--size 28]
+//       [--direction mnist-opencv:optdigits,optdigits:mnist-opencv] [--methods SourceOnly,DANN,...|all] [--size 28]
 var arguments = ParseArguments(args);
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "64"));
@@ -19,7 +19,8 @@ int size = int.Parse(arguments.GetValueOrDefault("size", "28"));
 var seeds = arguments.GetValueOrDefault("seeds", "0").Split(',').Select(int.Parse).ToArray();
 var directions = arguments.GetValueOrDefault("direction", $"{DigitsDomains.MnistOpenCv}:{DigitsDomains.OptDigits},{DigitsDomains.OptDigits}:{DigitsDomains.MnistOpenCv}")
     .Split(',').Select(d => d.Split(':')).Select(d => (Source: d[0], Target: d[1])).ToArray();
-var methodNames = arguments.TryGetValue("methods", out var list) ? list.Split(',') : DigitsMethods.Names;
+var methodNames = !arguments.TryGetValue("methods", out var list) ? DigitsMethods.Default
+    : list == "all" ? DigitsMethods.Names : list.Split(',');
 
 var results = new List<Result>();
 foreach (var (sourceName, targetName) in directions)
