@@ -46,29 +46,43 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         public void BatchAllTripletLossMatchesHandComputedValueAndGradient()
         {
             using var scope = NewDisposeScope();
-            // One-dimensional embeddings e = (0, 2, 3, 4, 10), labels (0, 0, 1, 1, 2), margin 1.
-            var embeddings = tensor(new float[] { 0, 2, 3, 4, 10 }, new long[] { 5, 1 }).requires_grad_(true);
+            // One-dimensional embeddings e = (0, 2, 3.5, 4.5, 10), labels (0, 0, 1, 1, 2), margin 1.
+            var embeddings = tensor(new float[] { 0, 2, 3.5f, 4.5f, 10 }, new long[] { 5, 1 }).requires_grad_(true);
             var labels = tensor(new long[] { 0, 0, 1, 1, 2 });
-            // Squared distances: d01 = 4, d02 = 9, d03 = 16, d12 = 1, d13 = 4, d23 = 1, d_i4 ≥ 36.
+            // Distances: d01 = 2, d02 = 3.5, d03 = 4.5, d12 = 1.5, d13 = 2.5, d23 = 1, d_i4 ≥ 5.5.
             // Triplets (a, p, n) with hinge d_ap − d_an + 1:
-            //   (0,1,2): 4 − 9 + 1 < 0   (0,1,3): 4 − 16 + 1 < 0   (0,1,4): < 0
-            //   (1,0,2): 4 − 1 + 1 = 4   (1,0,3): 4 − 4 + 1 = 1    (1,0,4): 4 − 64 + 1 < 0
-            //   (2,3,0): 1 − 9 + 1 < 0   (2,3,1): 1 − 1 + 1 = 1    (2,3,4): < 0
-            //   (3,2,0): 1 − 16 + 1 < 0  (3,2,1): 1 − 4 + 1 < 0    (3,2,4): < 0
-            // Row 4 has no positive, so it is only a negative. Active: 4, 1, 1 → mean over the 3 active = 6 / 3 = 2.
+            //   (0,1,2): 2 − 3.5 + 1 < 0   (0,1,3): 2 − 4.5 + 1 < 0   (0,1,4): < 0
+            //   (1,0,2): 2 − 1.5 + 1 = 1.5 (1,0,3): 2 − 2.5 + 1 = 0.5  (1,0,4): 2 − 8 + 1 < 0
+            //   (2,3,0): 1 − 3.5 + 1 < 0   (2,3,1): 1 − 1.5 + 1 = 0.5  (2,3,4): < 0
+            //   (3,2,0): 1 − 4.5 + 1 < 0   (3,2,1): 1 − 2.5 + 1 < 0    (3,2,4): < 0
+            // Row 4 has no positive, so it is only a negative. Active: 1.5, 0.5, 0.5 → mean over the 3 active = 2.5 / 3 = 5/6.
             var loss = TripletLoss.BatchAll(embeddings, labels, margin: 1);
-            Assert.Equal(2, loss.item<float>(), 5);
+            Assert.Equal(5.0 / 6, loss.item<float>(), 5);
 
-            // 3L = (d10 − d12 + 1) + (d10 − d13 + 1) + (d23 − d21 + 1) = 2 d10 − 2 d12 − d13 + d23 + 3, d_ij = (e_i − e_j)²:
-            // 3 dL/de0 = 4(e0 − e1) = −8;                       dL/de0 = −8/3
-            // 3 dL/de1 = 4(e1 − e0) − 4(e1 − e2) − 2(e1 − e3) = 8 + 4 + 4 = 16;   dL/de1 = 16/3
-            // 3 dL/de2 = −4(e2 − e1) + 2(e2 − e3) = −4 − 2 = −6;  dL/de2 = −2
-            // 3 dL/de3 = −2(e3 − e1) + 2(e3 − e2) = −4 + 2 = −2;  dL/de3 = −2/3;  dL/de4 = 0 (in no active triplet).
+            // 3L = (d10 − d12 + 1) + (d10 − d13 + 1) + (d23 − d21 + 1) = 2 d10 − 2 d12 − d13 + d23 + 3, d_ij = |e_i − e_j|,
+            // d d_ij / d e_i = sign(e_i − e_j):
+            // 3 dL/de0 = −2;                          dL/de0 = −2/3
+            // 3 dL/de1 = 2(+1) − 2(−1) − (−1) = 5;    dL/de1 = 5/3
+            // 3 dL/de2 = −2(+1) + (−1) = −3;          dL/de2 = −1
+            // 3 dL/de3 = −(+1) + (+1) = 0;            dL/de3 = 0;  dL/de4 = 0 (in no active triplet).
             loss.backward();
             var grad = embeddings.grad.data<float>().ToArray();
-            var expected = new[] { -8f / 3, 16f / 3, -2f, -2f / 3, 0f };
+            var expected = new[] { -2f / 3, 5f / 3, -1f, 0f, 0f };
             for (int i = 0; i < expected.Length; i++)
                 Assert.Equal(expected[i], grad[i], 5);
+        }
+
+        [Fact]
+        public void TripletLossIsScaleFreeInItsGradient()
+        {
+            using var scope = NewDisposeScope();
+            // Euclidean distances: scaling the embedding by 10 scales the loss's active terms by 10 but not the gradient.
+            var small = tensor(new float[] { 0, 2, 3.5f, 4.5f }, new long[] { 4, 1 }).requires_grad_(true);
+            var large = tensor(new float[] { 0, 20, 35, 45 }, new long[] { 4, 1 }).requires_grad_(true);
+            var labels = tensor(new long[] { 0, 0, 1, 1 });
+            TripletLoss.BatchAll(small, labels, margin: 1).backward();
+            TripletLoss.BatchAll(large, labels, margin: 10).backward();
+            Assert.Equal(small.grad.data<float>().ToArray(), large.grad.data<float>().ToArray());
         }
 
         [Fact]

@@ -138,9 +138,9 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.All(seen["MCD"], r => Assert.Equal(new[] { "classification", "discrepancy (classifiers)", "discrepancy (generator)" }, r.Losses.Keys.OrderBy(k => k)));
             // Steps 1–30 are the source stage, 31–60 the adversarial one.
             Assert.Equal(new[] { "classification" }, seen["ADDA"][0].Losses.Keys);
-            Assert.Equal(new[] { "adversarial", "discriminator" }, seen["ADDA"][2].Losses.Keys.OrderBy(k => k));
+            Assert.Equal(new[] { "adversarial", "discriminator", "source anchor" }, seen["ADDA"][2].Losses.Keys.OrderBy(k => k));
             Assert.Equal(new[] { "triplet" }, seen["M-ADDA"][0].Losses.Keys);
-            Assert.Equal(new[] { "adversarial", "centre", "discriminator" }, seen["M-ADDA"][2].Losses.Keys.OrderBy(k => k));
+            Assert.Equal(new[] { "adversarial", "centre", "discriminator", "source anchor" }, seen["M-ADDA"][2].Losses.Keys.OrderBy(k => k));
         }
 
         [Theory]
@@ -177,6 +177,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 (() => new AddaOptions { AdversarialLearningRate = float.PositiveInfinity }, "AdversarialLearningRate"),
                 (() => new AddaOptions { AdversarialOptimizer = (AdversarialOptimizerKind)7 }, "AdversarialOptimizer"),
                 (() => new AddaOptions { DiscriminatorLabelSmoothing = -0.1f }, "DiscriminatorLabelSmoothing"),
+                (() => new AddaOptions { SourceAnchorWeight = -1 }, "SourceAnchorWeight"),
                 (() => new AddaOptions { DiscriminatorLabelSmoothing = 0.5f }, "DiscriminatorLabelSmoothing"),
                 (() => new MAddaOptions { PretrainFraction = 1.5f }, "PretrainFraction"),
                 (() => new MAddaOptions { TripletMargin = 0 }, "TripletMargin"),
@@ -191,7 +192,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             }
             // The boundaries that are allowed.
             ml.Transforms.DomainAdapt(new McdOptions { DiscrepancyWeight = 0, GeneratorSteps = 1 });
-            ml.Transforms.DomainAdapt(new AddaOptions { DiscriminatorLabelSmoothing = 0, AdversarialOptimizer = AdversarialOptimizerKind.Adam });
+            ml.Transforms.DomainAdapt(new AddaOptions { DiscriminatorLabelSmoothing = 0, SourceAnchorWeight = 0, AdversarialOptimizer = AdversarialOptimizerKind.Adam });
             ml.Transforms.DomainAdapt(new MAddaOptions { CentreWeight = 0, PretrainFraction = 0.99f });
         }
 

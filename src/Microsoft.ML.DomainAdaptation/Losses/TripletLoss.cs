@@ -3,23 +3,25 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DomainAdaptation.Losses
 {
     /// <summary>
-    /// Batch-all triplet loss on squared Euclidean distances (Hermans, Beyer &amp; Leibe 2017, "BA≠0"; the distance and
-    /// margin of M-ADDA's code, Laradji &amp; Babanezhad 2018): over every triplet (a, p, n) of the batch with
-    /// y_a = y_p, a ≠ p, y_n ≠ y_a, the hinge <c>h = max(0, ‖e_a − e_p‖² − ‖e_a − e_n‖² + m)</c>, averaged over the
-    /// triplets with h &gt; 0 (0 when there is none). Averaging over the active triplets keeps the gradient from
-    /// fading as most triplets become satisfied; it is deterministic, where M-ADDA draws one violating negative at random
-    /// per anchor–positive pair (the same hinge terms in expectation, up to their weighting).
+    /// Batch-all triplet loss (Hermans, Beyer &amp; Leibe 2017, "BA≠0"): over every triplet (a, p, n) of the batch with
+    /// y_a = y_p, a ≠ p, y_n ≠ y_a, the hinge <c>h = max(0, ‖e_a − e_p‖ − ‖e_a − e_n‖ + m)</c>, averaged over the
+    /// triplets with h &gt; 0 (0 when there is none). Averaging over the active triplets keeps the gradient from fading
+    /// as most triplets become satisfied. Distances are Euclidean, not squared as in M-ADDA's code: the gradient of a
+    /// distance has unit norm whatever the embedding's scale, where squared distances give gradients growing with it,
+    /// which made SGD blow the embedding up and kill its ReLU units here (Hermans et al. also found squared distances
+    /// less stable). M-ADDA draws one margin-violating negative at random per anchor–positive pair; averaging over all
+    /// of them is the deterministic counterpart.
     /// </summary>
     internal static class TripletLoss
     {
         /// <param name="embeddings">n × d embeddings.</param>
         /// <param name="labels">n class indices (int64).</param>
-        /// <param name="margin">The margin m (in squared distance units).</param>
+        /// <param name="margin">The margin m, in distance units.</param>
         public static Tensor BatchAll(Tensor embeddings, Tensor labels, double margin)
         {
             using var scope = NewDisposeScope();
             long n = embeddings.shape[0];
-            var distances = SquaredDistances(embeddings, embeddings);                 // n × n
+            var distances = Distances(embeddings, embeddings);                        // n × n
             var same = labels.unsqueeze(1).eq(labels.unsqueeze(0));                    // n × n
             var positive = same.logical_and(eye(n, dtype: ScalarType.Bool).logical_not());
             var negative = same.logical_not();
@@ -28,6 +30,16 @@ namespace Microsoft.ML.DomainAdaptation.Losses
             var hinge = nn.functional.relu(distances.unsqueeze(2) - distances.unsqueeze(1) + margin) * valid.to_type(embeddings.dtype);
             var active = hinge.gt(0).sum().to_type(embeddings.dtype).clamp_min(1);
             return (hinge.sum() / active).MoveToOuterDisposeScope();
+        }
+
+        /// <summary>
+        /// ‖a_i − b_j‖ for every pair of rows, as sqrt(‖a_i − b_j‖² + ε): equal to the distance to float precision, and with a
+        /// zero gradient (not NaN) where two rows coincide.
+        /// </summary>
+        public static Tensor Distances(Tensor a, Tensor b)
+        {
+            using var scope = NewDisposeScope();
+            return SquaredDistances(a, b).add(1e-12).sqrt().MoveToOuterDisposeScope();
         }
 
         /// <summary>‖a_i − b_j‖² for every pair of rows (n_a × n_b), from the differences (exact, and differentiable at 0).</summary>

@@ -50,13 +50,10 @@ namespace Microsoft.ML.DomainAdaptation.Methods
 
         protected override IEnumerable<Parameter> SourceHeadParameters => Network.classifier.parameters();
 
-        protected override Tensor SourceLoss(Tensor sourceEmbedding, StepBatch batch, LossLog losses)
-        {
-            var classification = nn.functional.cross_entropy(Network.classifier.forward(sourceEmbedding), batch.SourceLabels);
-            losses.Add("classification", classification);
-            var supervised = TargetLabelLoss(batch, losses);
-            return supervised is null ? classification : classification + supervised;
-        }
+        protected override string SourceCriterionName => "classification";
+
+        protected override Tensor SourceCriterion(Tensor embedding, Tensor labels) =>
+            nn.functional.cross_entropy(Network.classifier.forward(embedding), labels);
 
         /// <summary>Labeled target rows train M_t through the frozen classifier (only M_t's optimizer steps).</summary>
         protected override Tensor TargetEncoderLoss(Tensor targetEmbedding, Tensor sourceEmbedding, StepBatch batch, LossLog losses) =>

@@ -10,7 +10,7 @@ namespace Microsoft.ML.DomainAdaptation
 {
     /// <summary>
     /// M-ADDA: ADDA with metric learning (Laradji &amp; Babanezhad, 2018). The source encoder M_s is trained with a
-    /// triplet loss (batch-all, squared distances, margin <see cref="TripletMargin"/>) so that source embeddings form one
+    /// triplet loss (batch-all on Euclidean distances, margin <see cref="TripletMargin"/>) so that source embeddings form one
     /// cluster per class; the class centres C_j (mean source embedding of class j under M_s) are kept in the model. The
     /// adversarial stage is ADDA's (<see cref="TwoStageAdversarialOptions"/>) with the centre regulariser added to the
     /// target encoder's loss: <c>min_{M_t} BCE(D(M_t(x_t)), 1) + w · E_t[min_j ‖M_t(x_t) − C_j‖²]</c>, pulling each
@@ -21,14 +21,15 @@ namespace Microsoft.ML.DomainAdaptation
     /// The centres are the running class means of M_s's embeddings of every source batch drawn in the adversarial stage.
     /// M_s is frozen then and each epoch of the sampler draws every source row once, so they are the class means over
     /// the source rows (each row weighted by the number of epochs it was drawn in, which differ by at most one), available
-    /// from the first adversarial step. The network's classifier head is not used.
+    /// from the first adversarial step. (Before it, they follow the source batches, so that a training too short for an
+    /// adversarial stage still scores.) The network's classifier head is not used.
     /// </remarks>
     /// <example><code>
     /// var estimator = mlContext.Transforms.DomainAdapt(new MAddaOptions { Backbone = new LeNetBackboneOptions() });
     /// </code></example>
     public sealed class MAddaOptions : TwoStageAdversarialOptions
     {
-        /// <summary>Margin m of the triplet loss, in squared-distance units. Default: 1 (M-ADDA's code). Must be positive.</summary>
+        /// <summary>Margin m of the triplet loss, in (Euclidean) distance units. Default: 1 (M-ADDA's code). Must be positive.</summary>
         public float TripletMargin = 1f;
 
         /// <summary>Weight w of the centre regulariser E[min_j ‖M_t(x_t) − C_j‖²]. Default: 1 (M-ADDA adds it unweighted). Must be non-negative.</summary>
@@ -66,6 +67,10 @@ namespace Microsoft.ML.DomainAdaptation.Methods
 
         protected override IEnumerable<Parameter> SourceHeadParameters => Enumerable.Empty<Parameter>();
 
+        protected override string SourceCriterionName => "triplet";
+
+        protected override Tensor SourceCriterion(Tensor embedding, Tensor labels) => TripletLoss.BatchAll(embedding, labels, _options.TripletMargin);
+
         protected override Tensor SourceLoss(Tensor sourceEmbedding, StepBatch batch, LossLog losses)
         {
             var embedding = sourceEmbedding;
@@ -76,8 +81,8 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 embedding = cat(new[] { embedding, Network.backbone.forward(batch.LabeledTargetFeatures) }, 0);
                 labels = cat(new[] { labels, batch.LabeledTargetLabels }, 0);
             }
-            var triplet = TripletLoss.BatchAll(embedding, labels, _options.TripletMargin);
-            losses.Add("triplet", triplet);
+            var triplet = SourceCriterion(embedding, labels);
+            losses.Add(SourceCriterionName, triplet);
             // Centres of the encoder being trained, so that even a training too short for an adversarial stage scores;
             // the adversarial stage starts them afresh from the frozen M_s.
             UpdateCentres(sourceEmbedding, batch.SourceLabels);

@@ -53,6 +53,15 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public float DiscriminatorLabelSmoothing = 0.1f;
 
+        /// <summary>
+        /// Weight a of the source anchor added to the target encoder's loss in the adversarial stage: the source-stage
+        /// criterion on M_t's embedding of the source batch (ADDA: <c>CE(C(M_t(x_s)), y_s)</c> through the frozen classifier;
+        /// M-ADDA: the triplet loss). M_t must go on encoding source rows as M_s did, so it cannot fool D by sending every
+        /// row to one point (mode collapse, which leaves the frozen classifier one class to predict). Default: 1.
+        /// 0 gives the paper's procedure. Must be non-negative.
+        /// </summary>
+        public float SourceAnchorWeight = 1f;
+
         /// <summary>The learning rate the adversarial stage starts from.</summary>
         internal double AdversarialInitialLearningRate =>
             AdversarialLearningRate ?? (AdversarialOptimizer == AdversarialOptimizerKind.Adam ? 2e-4 : LearningRate);
@@ -64,6 +73,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(Enum.IsDefined(AdversarialOptimizer), nameof(AdversarialOptimizer), AdversarialOptimizer, "must be Sgd or Adam");
             Check(AdversarialLearningRate is null || (AdversarialLearningRate > 0 && float.IsFinite(AdversarialLearningRate.Value)),
                 nameof(AdversarialLearningRate), AdversarialLearningRate, "must be a positive number when set");
+            Check(SourceAnchorWeight >= 0 && float.IsFinite(SourceAnchorWeight), nameof(SourceAnchorWeight), SourceAnchorWeight, "must be non-negative");
             Check(DiscriminatorLabelSmoothing >= 0 && DiscriminatorLabelSmoothing < 0.5f, nameof(DiscriminatorLabelSmoothing),
                 DiscriminatorLabelSmoothing, "must be in [0, 0.5)");
             ValidateStageOptions();
@@ -114,8 +124,23 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         /// <summary>Parameters trained in the source stage beside the backbone (ADDA: the classifier; M-ADDA: none).</summary>
         protected abstract IEnumerable<Parameter> SourceHeadParameters { get; }
 
-        /// <summary>The source stage's loss on M_s's embedding of the source batch (logged by the implementation).</summary>
-        protected abstract Tensor SourceLoss(Tensor sourceEmbedding, StepBatch batch, LossLog losses);
+        /// <summary>The source stage's criterion (ADDA: cross-entropy of the classifier; M-ADDA: triplet loss) on an embedding of labeled rows.</summary>
+        protected abstract Tensor SourceCriterion(Tensor embedding, Tensor labels);
+
+        /// <summary>The name the source criterion is logged under.</summary>
+        protected abstract string SourceCriterionName { get; }
+
+        /// <summary>
+        /// The source stage's loss: by default the criterion on the source batch, plus the labeled target rows' class
+        /// criterion when there are some.
+        /// </summary>
+        protected virtual Tensor SourceLoss(Tensor sourceEmbedding, StepBatch batch, LossLog losses)
+        {
+            var loss = SourceCriterion(sourceEmbedding, batch.SourceLabels);
+            losses.Add(SourceCriterionName, loss);
+            var supervised = TargetLabelLoss(batch, losses);
+            return supervised is null ? loss : loss + supervised;
+        }
 
         /// <summary>
         /// Extra terms of the target encoder's loss in the adversarial stage (regularisers, labeled target rows), or null.
@@ -186,10 +211,20 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                     group.LearningRate = learningRate;
             }
 
-            Tensor sourceEmbedding;
+            Tensor sourceEmbedding, anchorEmbedding = null, targetEmbedding;
             using (no_grad())
                 sourceEmbedding = SourceEncoder.forward(batch.SourceFeatures);
-            var targetEmbedding = Network.backbone.forward(batch.TargetFeatures);
+            if (_options.SourceAnchorWeight > 0)
+            {
+                int sourceCount = (int)batch.SourceFeatures.shape[0];
+                var embedding = Network.backbone.forward(cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0));
+                anchorEmbedding = embedding[..sourceCount];
+                targetEmbedding = embedding[sourceCount..];
+            }
+            else
+            {
+                targetEmbedding = Network.backbone.forward(batch.TargetFeatures);
+            }
             long sourceRows = sourceEmbedding.shape[0], targetRows = targetEmbedding.shape[0];
 
             // Discriminator: M_s(x_s) → 1 − s (one-sided smoothing), M_t(x_t) → 0; M_t untouched.
@@ -204,8 +239,16 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             // Target encoder against the updated, frozen discriminator, with inverted labels (M_t(x_t) → 1).
             var adversarialLoss = nn.functional.binary_cross_entropy_with_logits(_discriminator.forward(targetEmbedding), ones(targetRows));
             losses.Add("adversarial", adversarialLoss);
+            var loss = adversarialLoss;
+            if (anchorEmbedding is not null)
+            {
+                var anchor = SourceCriterion(anchorEmbedding, batch.SourceLabels);
+                losses.Add("source anchor", anchor);
+                loss = loss + anchor * _options.SourceAnchorWeight;
+            }
             var extra = TargetEncoderLoss(targetEmbedding, sourceEmbedding, batch, losses);
-            var loss = extra is null ? adversarialLoss : adversarialLoss + extra;
+            if (extra is not null)
+                loss = loss + extra;
             TargetEncoderOptimizer.zero_grad();
             loss.backward();
             TargetEncoderOptimizer.step();
