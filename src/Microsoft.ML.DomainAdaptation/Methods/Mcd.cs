@@ -8,18 +8,29 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DomainAdaptation
 {
     /// <summary>
-    /// Maximum Classifier Discrepancy (MCD; Saito et al., CVPR 2018). A generator G (the backbone) and two classifiers
-    /// F1, F2. Each iteration: (A) G, F1, F2 learn the source labels; (B) with G fixed, F1 and F2 stay correct on source
-    /// while maximising their discrepancy d(p1, p2) = mean |p1 − p2| on target rows; (C) with F1, F2 fixed, G minimises
-    /// that discrepancy, <see cref="GeneratorSteps"/> times. Prediction averages the two classifiers' probabilities.
+    /// Maximum Classifier Discrepancy (MCD; Saito, Watanabe, Ushiku &amp; Harada, CVPR 2018). A generator G (the
+    /// backbone) feeds two classifiers F1 and F2. Each step has three phases:
+    /// A. G, F1, F2 minimise the source cross-entropy <c>CE(F1(G(x_s)), y_s) + CE(F2(G(x_s)), y_s)</c>;
+    /// B. with G fixed, F1 and F2 minimise <c>CE_s − w · d(F1(G(x_t)), F2(G(x_t)))</c>: they disagree as much as they
+    /// can on target rows while staying correct on source rows, exposing target rows outside the source support;
+    /// C. with F1, F2 fixed, G minimises <c>w · d</c> on the target batch, <see cref="GeneratorSteps"/> times, moving
+    /// those rows inside it. d is the mean absolute difference of the two softmax outputs.
+    /// The fitted model predicts with the mean of the two classifiers' probabilities.
     /// </summary>
+    /// <remarks>
+    /// Both optimisers are SGD with the shared learning rate, momentum, weight decay and annealing. A step costs about
+    /// 2 + <see cref="GeneratorSteps"/> forward and backward passes of the backbone (≈ 6× a source-only step by default).
+    /// </remarks>
+    /// <example><code>
+    /// var estimator = mlContext.Transforms.DomainAdapt(new McdOptions { Backbone = new LeNetBackboneOptions() });
+    /// </code></example>
     public sealed class McdOptions : DomainAdaptationOptions
     {
-        /// <summary>Generator updates (step C) per iteration. Default: 4 (as the paper's digits experiments). Must be at least 1.</summary>
-        public int GeneratorSteps = 4;
-
-        /// <summary>Weight of the discrepancy in steps B and C. Default: 1. Must be non-negative.</summary>
+        /// <summary>Weight w of the classifier discrepancy in phases B and C. Default: 1 (Saito et al.). Must be non-negative.</summary>
         public float DiscrepancyWeight = 1f;
+
+        /// <summary>Number n of generator updates (phase C) per step. Default: 4 (Saito et al.'s choice for digits). Must be at least 1.</summary>
+        public int GeneratorSteps = 4;
 
         internal override string MethodName => "MCD";
 
@@ -29,8 +40,8 @@ namespace Microsoft.ML.DomainAdaptation
 
         internal override void ValidateMethodOptions()
         {
-            Check(GeneratorSteps >= 1, nameof(GeneratorSteps), GeneratorSteps, "must be at least 1");
             Check(DiscrepancyWeight >= 0 && float.IsFinite(DiscrepancyWeight), nameof(DiscrepancyWeight), DiscrepancyWeight, "must be non-negative");
+            Check(GeneratorSteps >= 1, nameof(GeneratorSteps), GeneratorSteps, "must be at least 1");
         }
     }
 }
@@ -43,9 +54,9 @@ namespace Microsoft.ML.DomainAdaptation.Methods
 
         public McdMethod(McdOptions options, MethodContext context) : base(context) => _options = options;
 
-        private optim.Optimizer Generator => Optimizers[0];
+        private optim.Optimizer GeneratorOptimizer => Optimizers[0];
 
-        private optim.Optimizer Classifiers => Optimizers[1];
+        private optim.Optimizer ClassifierOptimizer => Optimizers[1];
 
         protected override IReadOnlyList<optim.Optimizer> BuildOptimizers() => new[]
         {
@@ -53,54 +64,62 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             Sgd(Network.classifier.parameters().Concat(Network.SecondClassifier.parameters())),
         };
 
-        private Tensor SourceLoss(Tensor embedding, Tensor labels) =>
-            nn.functional.cross_entropy(Network.classifier.forward(embedding), labels)
-            + nn.functional.cross_entropy(Network.SecondClassifier.forward(embedding), labels);
-
-        private Tensor Discrepancy(Tensor embedding) =>
-            McdDiscrepancy.Compute(Network.classifier.forward(embedding), Network.SecondClassifier.forward(embedding));
-
         public override Tensor Step(StepBatch batch, StepState state, LossLog losses)
         {
-            // A: everything learns the source labels (and labeled target rows, when there are).
-            var stepA = SourceLoss(Network.backbone.forward(batch.SourceFeatures), batch.SourceLabels);
-            losses.Add("classification", stepA);
-            var supervised = TargetLabelLoss(batch, losses);
-            if (supervised is not null)
-                stepA = stepA + supervised;
-            Update(stepA, Generator, Classifiers);
+            var g = Network.backbone;
+            var f1 = Network.classifier;
+            var f2 = Network.SecondClassifier;
+            double w = _options.DiscrepancyWeight;
 
-            // B: G fixed; the classifiers disagree on target while staying right on source.
-            Tensor sourceEmbedding, targetEmbedding;
+            // A: everything on the source rows (and on the labeled target rows, when there are some).
+            var sourceEmbedding = g.forward(batch.SourceFeatures);
+            var classification = SourceCrossEntropy(sourceEmbedding, batch.SourceLabels);
+            losses.Add("classification", classification);
+            var stepA = classification;
+            if (batch.LabeledTargetFeatures is not null)
+            {
+                // F1 through the shared criterion, F2 with the same weight: both classifiers learn the labeled rows.
+                var second = nn.functional.cross_entropy(f2.forward(g.forward(batch.LabeledTargetFeatures)), batch.LabeledTargetLabels);
+                stepA = stepA + TargetLabelLoss(batch, losses) + second * Options.TargetLabelWeight;
+            }
+            GeneratorOptimizer.zero_grad();
+            ClassifierOptimizer.zero_grad();
+            stepA.backward();
+            GeneratorOptimizer.step();
+            ClassifierOptimizer.step();
+
+            // B: G fixed; the classifiers stay correct on source and maximise their discrepancy on target.
+            Tensor fixedSource, fixedTarget;
             using (no_grad())
             {
-                sourceEmbedding = Network.backbone.forward(batch.SourceFeatures);
-                targetEmbedding = Network.backbone.forward(batch.TargetFeatures);
+                int sourceRows = (int)batch.SourceFeatures.shape[0];
+                var embedding = g.forward(cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0));
+                fixedSource = embedding[..sourceRows];
+                fixedTarget = embedding[sourceRows..];
             }
-            var discrepancy = Discrepancy(targetEmbedding);
-            var stepB = SourceLoss(sourceEmbedding, batch.SourceLabels) - discrepancy * _options.DiscrepancyWeight;
-            losses.Add("discrepancy", discrepancy);
-            Update(stepB, Classifiers);
+            var discrepancyB = ClassifierDiscrepancy.Compute(f1.forward(fixedTarget), f2.forward(fixedTarget));
+            losses.Add("discrepancy (classifiers)", discrepancyB);
+            var stepB = SourceCrossEntropy(fixedSource, batch.SourceLabels) - discrepancyB * w;
+            ClassifierOptimizer.zero_grad();
+            stepB.backward();
+            ClassifierOptimizer.step();
 
-            // C: the classifiers fixed; G brings target features where they agree.
-            Tensor stepC = null;
-            for (int i = 0; i < _options.GeneratorSteps; i++)
+            // C: classifiers fixed (only G's optimizer steps); G minimises the discrepancy, n times.
+            for (int k = 0; k < _options.GeneratorSteps; k++)
             {
-                stepC = Discrepancy(Network.backbone.forward(batch.TargetFeatures)) * _options.DiscrepancyWeight;
-                Update(stepC, Generator);
+                var targetEmbedding = g.forward(batch.TargetFeatures);
+                var discrepancyC = ClassifierDiscrepancy.Compute(f1.forward(targetEmbedding), f2.forward(targetEmbedding));
+                GeneratorOptimizer.zero_grad();
+                (discrepancyC * w).backward();
+                GeneratorOptimizer.step();
+                if (k == _options.GeneratorSteps - 1)
+                    losses.Add("discrepancy (generator)", discrepancyC);
             }
-            losses.Add("generator discrepancy", stepC);
-            return stepA.detach() + stepB.detach() + stepC.detach();
+            return stepA;
         }
 
-        /// <summary>Backward pass of <paramref name="loss"/>, then a step of the given optimizers only.</summary>
-        private void Update(Tensor loss, params optim.Optimizer[] optimizers)
-        {
-            Generator.zero_grad();
-            Classifiers.zero_grad();
-            loss.backward();
-            foreach (var optimizer in optimizers)
-                optimizer.step();
-        }
+        private Tensor SourceCrossEntropy(Tensor embedding, Tensor labels) =>
+            nn.functional.cross_entropy(Network.classifier.forward(embedding), labels)
+            + nn.functional.cross_entropy(Network.SecondClassifier.forward(embedding), labels);
     }
 }
