@@ -18,6 +18,8 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             ("WeightedMMD", () => new WeightedMmdOptions()),
             ("CMD", () => new CmdOptions()),
             ("MCD", () => new McdOptions()),
+            ("ADDA", () => new AddaOptions()),
+            ("M-ADDA", () => new MAddaOptions()),
         };
 
         public static string[] Names => All.Select(m => m.Name).ToArray();

@@ -179,6 +179,13 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Equal(2.4, ratios[0], 12);
             Assert.Equal(0.4 / 0.75, ratios[1], 12);
             Assert.Equal(0, ratios[2]);
+            // Clipped to [1/2, 2]: 2.4 → 2; 0.533 stays; a class the target never predicted (0) would rise to 1/2.
+            var clipped = ClassProportions.Ratios(target, source, maxWeight: 2);
+            Assert.Equal(2, clipped[0], 12);
+            Assert.Equal(0.4 / 0.75, clipped[1], 12);
+            var onlyClassZero = new ClassProportions(3, 0.5);
+            onlyClassZero.Update(new long[] { 0 });
+            Assert.Equal(0.5, ClassProportions.Ratios(onlyClassZero, source, maxWeight: 2)[1], 12);
         }
 
         [Fact]

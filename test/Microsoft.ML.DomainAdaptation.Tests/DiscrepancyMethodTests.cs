@@ -90,6 +90,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 (() => new MmdOptions { Estimator = (MmdEstimator)0 }, "Estimator"),
                 (() => new MmdOptions { Estimator = MmdEstimator.Unbiased, BatchSize = 1 }, "BatchSize"),
                 (() => new MmdOptions { Estimator = MmdEstimator.Linear, BatchSize = 1 }, "BatchSize"),
+                (() => new WeightedMmdOptions { MaxClassWeight = 0.5f }, "MaxClassWeight"),
+                (() => new WeightedMmdOptions { MaxClassWeight = float.NaN }, "MaxClassWeight"),
                 (() => new WeightedMmdOptions { ConfidenceThreshold = 1.5f }, "ConfidenceThreshold"),
                 (() => new WeightedMmdOptions { ConfidenceThreshold = -0.1f }, "ConfidenceThreshold"),
                 (() => new WeightedMmdOptions { ConfidenceThreshold = float.NaN }, "ConfidenceThreshold"),
@@ -113,7 +115,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             foreach (var valid in new DomainAdaptationOptions[]
             {
                 new MmdOptions { MmdWeight = 0, KernelCount = 1, KernelMultiplier = 1.01f },
-                new MmdOptions { BatchSize = 1 },
+                new MmdOptions { Estimator = MmdEstimator.Biased, BatchSize = 1 },
                 new WeightedMmdOptions { ConfidenceThreshold = 0, ClassProportionMomentum = 0 },
                 new WeightedMmdOptions { ConfidenceThreshold = 1 },
                 new CmdOptions { MomentOrder = 1, CmdWeight = 0 },
@@ -125,13 +127,13 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         public void DefaultsFollowThePapersAndTheReference()
         {
             var mmd = new MmdOptions();
-            Assert.Equal((MmdKernel.MultiGaussian, 5, 2f, MmdEstimator.Biased, 1f, true),
+            Assert.Equal((MmdKernel.MultiGaussian, 5, 2f, MmdEstimator.Unbiased, 1f, true),
                 (mmd.Kernel, mmd.KernelCount, mmd.KernelMultiplier, mmd.Estimator, mmd.MmdWeight, mmd.RampWeight));
             var weighted = new WeightedMmdOptions();
-            Assert.Equal((MmdKernel.MultiGaussian, 5, MmdEstimator.Biased, 0.9f, 0.99f),
-                (weighted.Kernel, weighted.KernelCount, weighted.Estimator, weighted.ConfidenceThreshold, weighted.ClassProportionMomentum));
+            Assert.Equal((MmdKernel.MultiGaussian, 5, MmdEstimator.Unbiased, 0.9f, 0.99f, 3f),
+                (weighted.Kernel, weighted.KernelCount, weighted.Estimator, weighted.ConfidenceThreshold, weighted.ClassProportionMomentum, weighted.MaxClassWeight));
             var cmd = new CmdOptions();
-            Assert.Equal((5, 1f), (cmd.MomentOrder, cmd.CmdWeight));
+            Assert.Equal((5, 1f, true), (cmd.MomentOrder, cmd.CmdWeight, cmd.RampWeight));
         }
     }
 }

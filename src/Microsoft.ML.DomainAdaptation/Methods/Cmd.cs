@@ -13,7 +13,9 @@ namespace Microsoft.ML.DomainAdaptation
     /// CMD is defined for activations bounded in an interval [a, b] (the paper uses sigmoid units, [0, 1]). The embedding G(x) ends
     /// with a ReLU, so it is non-negative but unbounded; the loss is applied to tanh(G(x)), which lies in [0, 1) (|b − a| = 1).
     /// tanh is one-to-one on [0, ∞), so matching the moments of tanh(G(x)) matches the distributions of the embeddings, while
-    /// the classifier still reads G(x) itself. The weight is constant, as in the paper (no warm-up ramp).
+    /// the classifier still reads G(x) itself. Unlike the paper, the weight is ramped up by default (<see cref="RampWeight"/>): at a
+    /// constant weight the moment matching drove the LeNet embedding of the digits to all zeros (dead ReLU units) before the
+    /// classifier had learned anything.
     /// </remarks>
     /// <example><code>
     /// var estimator = mlContext.Transforms.DomainAdapt(new CmdOptions { MomentOrder = 5 });
@@ -25,6 +27,12 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <summary>Weight w of the CMD loss. Default: 1 (the paper's). Must be non-negative.</summary>
         public float CmdWeight = 1f;
+
+        /// <summary>
+        /// Ramp the weight up with the training progress p as the gradient-reversal coefficient of DANN: w · (2 / (1 + exp(−10 p)) − 1).
+        /// Default: true; false keeps w constant, as Zellinger et al.
+        /// </summary>
+        public bool RampWeight = true;
 
         internal override string MethodName => "CMD";
 
@@ -51,7 +59,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             // tanh maps the non-negative ReLU embedding into [0, 1): a = 0, b = 1.
             var cmd = CmdLoss.Compute(inputs.SourceEmbedding.tanh(), inputs.TargetEmbedding.tanh(), _options.MomentOrder, range: 1);
             losses.Add("cmd", cmd);
-            return cmd * _options.CmdWeight;
+            return cmd * (_options.CmdWeight * (_options.RampWeight ? Training.Schedules.WarmStart(state.Progress) : 1));
         }
     }
 }

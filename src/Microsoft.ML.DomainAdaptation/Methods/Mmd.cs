@@ -26,12 +26,14 @@ namespace Microsoft.ML.DomainAdaptation
     {
         /// <summary>The V-statistic: mean K_ss + mean K_tt − 2 mean K_st over all pairs, diagonal terms included. Never negative;
         /// biased upwards by the diagonal. Quadratic in the batch size. The PyTorch reference's (and DAN code's) estimator.
-        /// The bias is smallest when most rows coincide, which can pull a small embedding into collapse (seen with an 8-d MLP
-        /// embedding on toy data); <see cref="Unbiased"/> has no such pull.</summary>
+        /// Its bias, about 2 (k(x, x) − E k(x, x′)) / n, vanishes only when the embedding collapses (all rows equal), so at small
+        /// batches it can pull the embedding into collapse before the classifier has learned anything: with the LeNet backbone on
+        /// the digits, batch 32 and 1,000 steps, 4 runs of 6 ended with a dead embedding at chance accuracy.</summary>
         Biased = 1,
 
         /// <summary>The U-statistic: as <see cref="Biased"/>, but the within-domain means exclude the diagonal (pairs i ≠ j).
-        /// Unbiased, can be negative. Quadratic in the batch size; needs a batch of at least 2.</summary>
+        /// Unbiased, can be negative, and with no pull towards a collapsed embedding (see <see cref="Biased"/>). Quadratic in the
+        /// batch size; needs a batch of at least 2. The default.</summary>
         Unbiased = 2,
 
         /// <summary>
@@ -66,8 +68,9 @@ namespace Microsoft.ML.DomainAdaptation
         /// Must be greater than 1.</summary>
         public float KernelMultiplier = 2f;
 
-        /// <summary>The estimator of MMD² on a batch. Default: <see cref="MmdEstimator.Biased"/> (as the PyTorch reference).</summary>
-        public MmdEstimator Estimator = MmdEstimator.Biased;
+        /// <summary>The estimator of MMD² on a batch. Default: <see cref="MmdEstimator.Unbiased"/>: the reference's biased estimator
+        /// can collapse the embedding at small batches (see <see cref="MmdEstimator.Biased"/>).</summary>
+        public MmdEstimator Estimator = MmdEstimator.Unbiased;
 
         /// <summary>Weight w of the MMD² loss. Default: 1. Must be non-negative.</summary>
         public float MmdWeight = 1f;

@@ -18,7 +18,7 @@ namespace Microsoft.ML.DomainAdaptation
     /// rows of each step whose softmax probability reaches <see cref="ConfidenceThreshold"/>; no gradient flows through them.
     /// Source proportions p_s come from the source labels of the steps. Both are running estimates: class counts averaged over
     /// steps with the decay <see cref="ClassProportionMomentum"/>. Until a target row is confident the weights are uniform (plain
-    /// MMD); a class no confident target row was given has weight 0.</para>
+    /// MMD). Weights are clipped to [1 / <see cref="MaxClassWeight"/>, <see cref="MaxClassWeight"/>].</para>
     /// <para>The estimate is only as good as the pseudo-labels: a classifier that is confidently wrong on the target skews the
     /// weights. When the domains' class proportions are equal, <see cref="MmdOptions"/> is the safer choice.</para>
     /// <para>The kernel, estimator and loss weight are those of <see cref="MmdOptionsBase"/> (same defaults as <see cref="MmdOptions"/>).</para>
@@ -39,6 +39,13 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public float ClassProportionMomentum = 0.99f;
 
+        /// <summary>
+        /// Largest class weight m: each w_c is clipped to [1 / m, m]. The proportions come from pseudo-labels, which early in training
+        /// concentrate on a few classes; unclipped, the other classes got weight 0, left the alignment, and the classifier's bias
+        /// fed on itself (target accuracy below source-only on the digits). Default: 3. Must be at least 1 (1 is plain MMD).
+        /// </summary>
+        public float MaxClassWeight = 3f;
+
         internal override string MethodName => "WeightedMMD";
 
         internal override Methods.AdaptationMethod CreateMethod(Methods.MethodContext context) => new Methods.WeightedMmdMethod(this, context);
@@ -48,6 +55,7 @@ namespace Microsoft.ML.DomainAdaptation
             base.ValidateMethodOptions();
             Check(ConfidenceThreshold >= 0 && ConfidenceThreshold <= 1, nameof(ConfidenceThreshold), ConfidenceThreshold, "must be in [0, 1]");
             Check(ClassProportionMomentum >= 0 && ClassProportionMomentum < 1, nameof(ClassProportionMomentum), ClassProportionMomentum, "must be in [0, 1)");
+            Check(MaxClassWeight >= 1 && float.IsFinite(MaxClassWeight), nameof(MaxClassWeight), MaxClassWeight, "must be a number of at least 1");
         }
     }
 }
@@ -94,12 +102,16 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             }
         }
 
-        /// <summary>w_c = target(c) / source(c) per class (0 where the source has none), or null while either is empty.</summary>
-        public static double[] Ratios(ClassProportions target, ClassProportions source)
+        /// <summary>
+        /// w_c = target(c) / source(c) per class, clipped to [1 / <paramref name="maxWeight"/>, <paramref name="maxWeight"/>]
+        /// (0 where the source has none: no row carries it), or null while either is empty.
+        /// </summary>
+        public static double[] Ratios(ClassProportions target, ClassProportions source, double maxWeight = double.PositiveInfinity)
         {
             if (target.IsEmpty || source.IsEmpty)
                 return null;
-            return Enumerable.Range(0, source._counts.Length).Select(c => source[c] > 0 ? target[c] / source[c] : 0).ToArray();
+            return Enumerable.Range(0, source._counts.Length)
+                .Select(c => source[c] > 0 ? Math.Clamp(target[c] / source[c], 1 / maxWeight, maxWeight) : 0).ToArray();
         }
     }
 
@@ -139,7 +151,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             _sourceProportions.Update(labels);
             _targetProportions.Update(ConfidentPredictions(inputs.TargetLogits, _options.ConfidenceThreshold));
 
-            var classWeights = ClassProportions.Ratios(_targetProportions, _sourceProportions);
+            var classWeights = ClassProportions.Ratios(_targetProportions, _sourceProportions, _options.MaxClassWeight);
             if (classWeights is null)
                 return null;
             var weights = labels.Select(c => (float)classWeights[c]).ToArray();
