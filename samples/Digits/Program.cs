@@ -23,6 +23,7 @@ var methodNames = !arguments.TryGetValue("methods", out var list) ? DigitsMethod
     : list == "all" ? DigitsMethods.Names : list.Split(',');
 
 var results = new List<Result>();
+var failures = new List<string>();
 foreach (var (sourceName, targetName) in directions)
 {
     var mlContext = new MLContext(seed: 0);
@@ -55,7 +56,18 @@ foreach (var (sourceName, targetName) in directions)
             var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
                 .Append(mlContext.Transforms.DomainAdapt(options));
             var clock = Stopwatch.StartNew();
-            var model = pipeline.Fit(trainingData);
+            ITransformer model;
+            try
+            {
+                model = pipeline.Fit(trainingData);
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("diverged"))
+            {
+                // A diverged run is a result too: report it in the table rather than lose the other methods' figures.
+                Console.WriteLine($"    {e.Message}");
+                failures.Add($"{sourceName} -> {targetName} {method} seed {seed}");
+                continue;
+            }
             double seconds = clock.Elapsed.TotalSeconds;
             var targetMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(targetTest));
             var sourceMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(sourceTest));
@@ -76,6 +88,9 @@ foreach (var group in results.GroupBy(r => (r.Direction, r.Method)))
     Console.WriteLine($"| {group.Key.Direction} | {group.Key.Method} | {Stat(g.Select(r => r.TargetMicro * 100))} | {Stat(g.Select(r => r.TargetMacro * 100))} | " +
         $"{Stat(g.Select(r => r.TargetLogLoss), "F3")} | {Stat(g.Select(r => r.SourceMicro * 100))} | {g.Average(r => r.SecondsPer1000):F1} |");
 }
+
+if (failures.Count > 0)
+    Console.WriteLine($"\nDiverged (not in the table): {string.Join("; ", failures)}.");
 
 static string Stat(IEnumerable<double> values, string format = "F1")
 {

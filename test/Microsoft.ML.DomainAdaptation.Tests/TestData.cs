@@ -70,3 +70,20 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
     }
 }
+
+namespace Microsoft.ML.DomainAdaptation.Tests
+{
+    /// <summary>A temporary folder deleted with its content on dispose, so test runs leave nothing behind.</summary>
+    internal sealed class TempFolder : System.IDisposable
+    {
+        public string Path { get; } = System.IO.Directory.CreateTempSubdirectory("da-test-").FullName;
+
+        public string File(string name) => System.IO.Path.Combine(Path, name);
+
+        public void Dispose()
+        {
+            try { System.IO.Directory.Delete(Path, recursive: true); }
+            catch (System.IO.IOException) { }
+        }
+    }
+}

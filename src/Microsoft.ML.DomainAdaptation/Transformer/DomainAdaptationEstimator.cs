@@ -104,7 +104,7 @@ namespace Microsoft.ML.DomainAdaptation
             int seed = o.Seed ?? _host.Rand.Next();
             var network = TrainingLoop.Train(_host, o, spec, data, seed);
             return new DomainAdaptationTransformer(_host, o.MethodName, network, featureSize, o.FeatureColumnName,
-                o.EmbeddingColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, classNames);
+                o.EmbeddingColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, classNames, o.LabelColumnName);
         }
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Security.Cryptography;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DomainAdaptation;
@@ -34,7 +35,8 @@ namespace Microsoft.ML.DomainAdaptation
         private readonly ClassNames _classNames;
 
         internal DomainAdaptationTransformer(IHostEnvironment env, string methodName, ScoringNetwork network, int featureSize,
-            string featureColumn, string embeddingColumn, string scoreColumn, string predictedLabelColumn, ClassNames classNames)
+            string featureColumn, string embeddingColumn, string scoreColumn, string predictedLabelColumn, ClassNames classNames,
+            string labelColumn)
         {
             _host = env.Register(nameof(DomainAdaptationTransformer));
             MethodName = methodName;
@@ -46,6 +48,7 @@ namespace Microsoft.ML.DomainAdaptation
             ScoreColumnName = scoreColumn;
             PredictedLabelColumnName = predictedLabelColumn;
             _classNames = classNames;
+            LabelColumnName = labelColumn;
         }
 
         /// <summary>The method that trained the network, e.g. "DANN".</summary>
@@ -53,6 +56,12 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <summary>The input column of features.</summary>
         public string FeatureColumnName { get; }
+
+        /// <summary>
+        /// The label column the network was trained on. Data scored with a key column of this name must have as many classes
+        /// as the network (see <see cref="ClassCount"/>); otherwise the predicted and the true keys would not match.
+        /// </summary>
+        public string LabelColumnName { get; }
 
         /// <summary>The output column of the embedding.</summary>
         public string EmbeddingColumnName { get; }
@@ -96,18 +105,26 @@ namespace Microsoft.ML.DomainAdaptation
             return new ScoringRowMapper(inputSchema, MakeOutputSchema(inputSchema), _scorer);
         }
 
-        private OutputSchema MakeOutputSchema(DataViewSchema input) =>
-            new OutputSchema(input, FeatureColumnName, EmbeddingColumnName, ScoreColumnName, PredictedLabelColumnName,
+        private OutputSchema MakeOutputSchema(DataViewSchema input)
+        {
+            if (LabelColumnName != null && input.GetColumnOrNull(LabelColumnName) is { Type: KeyDataViewType key } && key.Count != (ulong)ClassCount)
+                throw _host.ExceptSchemaMismatch(nameof(input), "label", LabelColumnName, $"a key type with {ClassCount} values, the classes the model was trained on",
+                    $"a key type with {key.Count} values");
+            return new OutputSchema(input, FeatureColumnName, EmbeddingColumnName, ScoreColumnName, PredictedLabelColumnName,
                 FeatureSize, EmbeddingSize, ClassCount, _classNames);
+        }
 
         /// <summary>Releases the network's native memory.</summary>
         public void Dispose() => _network.Dispose();
 
+        /// <summary>The model format this version writes (and the newest it reads).</summary>
+        internal const uint FormatVersion = 0x00010002; // Label column name, size and SHA-256 of the weights.
+
         private static VersionInfo GetVersionInfo() => new VersionInfo(
             modelSignature: "DOMADAPT",
-            verWrittenCur: 0x00010001, // Initial.
-            verReadableCur: 0x00010001,
-            verWeCanReadBack: 0x00010001,
+            verWrittenCur: FormatVersion,
+            verReadableCur: FormatVersion,
+            verWeCanReadBack: FormatVersion,
             loaderSignature: LoaderSignature,
             loaderAssemblyName: typeof(DomainAdaptationTransformer).Assembly.FullName);
 
@@ -121,11 +138,25 @@ namespace Microsoft.ML.DomainAdaptation
             ctx.SaveNonEmptyString(EmbeddingColumnName);
             ctx.SaveNonEmptyString(ScoreColumnName);
             ctx.SaveNonEmptyString(PredictedLabelColumnName);
+            ctx.SaveStringOrNull(LabelColumnName);
             ctx.Writer.Write(FeatureSize);
             _network.Spec.Write(ctx.Writer);
             ctx.Writer.Write(_classNames != null);
             _classNames?.Write(ctx.Writer);
-            ctx.SaveBinaryStream(NetworkStreamName, writer => _network.save(writer));
+            // The weights' size and hash go in the header so that Load detects a damaged entry before libtorch reads it
+            // (garbage shapes could otherwise ask for any amount of memory).
+            byte[] weights = SerializeNetwork();
+            ctx.Writer.Write((long)weights.Length);
+            ctx.Writer.Write(SHA256.HashData(weights));
+            ctx.SaveBinaryStream(NetworkStreamName, writer => writer.Write(weights));
+        }
+
+        private byte[] SerializeNetwork()
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+                _network.save(writer);
+            return buffer.ToArray();
         }
 
         /// <summary>Loads a transformer saved in an ML.NET model file; found by ML.NET through the loader signature.</summary>
@@ -133,29 +164,42 @@ namespace Microsoft.ML.DomainAdaptation
         {
             Contracts.CheckValue(env, nameof(env));
             env.CheckValue(ctx, nameof(ctx));
+            if (ctx.Header.ModelVerReadable > FormatVersion)
+                throw new InvalidDataException($"The domain adaptation model was saved by a newer version of {typeof(DomainAdaptationTransformer).Assembly.GetName().Name} " +
+                    $"(model format 0x{ctx.Header.ModelVerWritten:X8}, readable from 0x{ctx.Header.ModelVerReadable:X8}); this version reads formats up to 0x{FormatVersion:X8}. " +
+                    "Load it with the version that saved it or a newer one.");
             ctx.CheckAtModel(GetVersionInfo());
             string method = ctx.LoadNonEmptyString();
             string feature = ctx.LoadNonEmptyString();
             string embedding = ctx.LoadNonEmptyString();
             string score = ctx.LoadNonEmptyString();
             string predicted = ctx.LoadNonEmptyString();
+            string label = ctx.LoadStringOrNull();
             int featureSize = ctx.Reader.ReadInt32();
             if (featureSize <= 0)
                 throw new InvalidDataException($"The domain adaptation model is corrupt: feature size {featureSize}.");
             var spec = NetworkSpec.Read(ctx.Reader);
             var classNames = ctx.Reader.ReadBoolean() ? ClassNames.Read(ctx.Reader, spec.ClassCount) : null;
+            long weightsLength = ctx.Reader.ReadInt64();
+            byte[] weightsHash = ctx.Reader.ReadBytes(32);
+            byte[] weights = null;
+            if (!ctx.TryLoadBinaryStream(NetworkStreamName, reader => weights = reader.ReadBytes((int)Math.Min(weightsLength + 1, int.MaxValue))))
+                throw new InvalidDataException($"The domain adaptation model has no '{NetworkStreamName}' entry with the network's weights.");
+            if (weights.LongLength != weightsLength || !SHA256.HashData(weights).AsSpan().SequenceEqual(weightsHash))
+                throw new InvalidDataException($"The domain adaptation model's network weights ('{NetworkStreamName}') are damaged: " +
+                    $"{weights.LongLength} bytes, expected {weightsLength} with the SHA-256 saved beside them. The model file is corrupt or truncated.");
             var network = new ScoringNetwork(spec);
             try
             {
-                if (!ctx.TryLoadBinaryStream(NetworkStreamName, reader => network.load(reader)))
-                    throw new InvalidDataException($"The domain adaptation model has no '{NetworkStreamName}' entry with the network's weights.");
+                using var reader = new BinaryReader(new MemoryStream(weights));
+                network.load(reader);
             }
             catch
             {
                 network.Dispose();
                 throw;
             }
-            return new DomainAdaptationTransformer(env, method, network, featureSize, feature, embedding, score, predicted, classNames);
+            return new DomainAdaptationTransformer(env, method, network, featureSize, feature, embedding, score, predicted, classNames, label);
         }
     }
 }
