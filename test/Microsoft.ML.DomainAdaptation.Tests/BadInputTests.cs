@@ -214,5 +214,56 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Contains("feature column 'Features'", ex.Message);
             Assert.Contains("Vector<Single, 4>", ex.Message);
         }
+
+        public static IEnumerable<object[]> EveryMethod() => new Func<DomainAdaptationOptions>[]
+        {
+            () => new SourceOnlyOptions(), () => new DannOptions(), () => new DeepCoralOptions(), () => new AdaBnOptions(),
+            () => new MmdOptions(), () => new WeightedMmdOptions(), () => new CmdOptions(), () => new McdOptions(),
+            () => new AddaOptions(), () => new MAddaOptions(), () => new ClassCriterionOptions(),
+        }.Select(create => new object[] { create().GetType().Name, create });
+
+        /// <summary>The input checks live in the estimator, before any method is made: every method meets them the same way.</summary>
+        [Theory]
+        [MemberData(nameof(EveryMethod))]
+        public void EveryMethodRejectsBadInputBeforeTraining(string name, Func<DomainAdaptationOptions> create)
+        {
+            var ml = new MLContext(seed: 1);
+            DomainAdaptationOptions Make(Action<DomainAdaptationOptions> change = null)
+            {
+                var options = create();
+                options.Iterations = 5;
+                options.BatchSize = 8;
+                options.Seed = 1;
+                options.Backbone = new MlpBackboneOptions { HiddenLayerSizes = new[] { 4 }, EmbeddingSize = 4 };
+                change?.Invoke(options);
+                return options;
+            }
+            var rows = TestData.Blobs(32, 0.5f, 1);
+            var good = FromRows(ml, rows);
+            var progress = new List<int>();
+            void Expect<TException>(Func<IDataView> data, Action<DomainAdaptationOptions> change, params string[] inMessage) where TException : Exception
+            {
+                var options = Make(change);
+                options.ProgressInterval = 1;
+                options.ProgressCallback = p => progress.Add(p.Iteration);
+                var ex = Assert.Throws<TException>(() => ml.Transforms.DomainAdapt(options).Fit(data()));
+                foreach (string text in inMessage)
+                    Assert.True(ex.Message.Contains(text), $"{name}: '{ex.Message}' does not contain '{text}'.");
+            }
+
+            Expect<ArgumentOutOfRangeException>(() => good, o => o.FeatureColumnName = "Pixels", "feature column 'Pixels'");
+            Expect<ArgumentOutOfRangeException>(() => TestData.BlobsView(ml), null, "label column 'Label'", "key");
+            Expect<InvalidOperationException>(() => FromRows(ml, rows.Where(r => !r.IsTarget)), null, "no target rows");
+            Expect<InvalidOperationException>(() => FromRows(ml, rows.Where(r => r.IsTarget)), null, "no source rows");
+            var withNaN = TestData.Blobs(32, 0.5f, 1);
+            withNaN[3].Features[1] = float.PositiveInfinity;
+            Expect<InvalidOperationException>(() => FromRows(ml, withNaN), null, "Row 3 of feature column 'Features'");
+            Expect<ArgumentOutOfRangeException>(() => good, o => o.BatchSize = 100, "BatchSize");
+            Expect<ArgumentOutOfRangeException>(() => good, o => o.Backbone = new LeNetBackboneOptions { Channels = 1, Height = 28, Width = 28 }, "784", "has 4");
+            Assert.Equal("Iterations", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(Make(o => o.Iterations = 0))).ParamName);
+            Assert.Equal("BatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(Make(o => o.BatchSize = -1))).ParamName);
+            Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(Make(o => o.LearningRate = 0))).ParamName);
+            Assert.Empty(progress);
+        }
     }
 }
