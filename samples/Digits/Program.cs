@@ -12,6 +12,7 @@ using Microsoft.ML.Transforms;
 // the source-only baseline trained the same way.
 //   dotnet run --project samples/Digits -c Release -- [--iterations 2000] [--seeds 0] [--batch 64]
 //       [--direction mnist-opencv:optdigits,optdigits:mnist-opencv] [--methods SourceOnly,DANN,...|all] [--size 28]
+//       [--set "Option=value;..."]   (sets the named option fields of every method run)
 var arguments = ParseArguments(args);
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "64"));
@@ -53,6 +54,8 @@ foreach (var (sourceName, targetName) in directions)
             options.Seed = seed;
             options.NumberOfThreads = Environment.ProcessorCount;
             options.ProgressInterval = Math.Max(1, iterations / 4);
+            if (arguments.TryGetValue("set", out var assignments))
+                SetOptions(options, assignments);
             var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
                 .Append(mlContext.Transforms.DomainAdapt(options));
             var clock = Stopwatch.StartNew();
@@ -102,13 +105,27 @@ static string Stat(IEnumerable<double> values, string format = "F1")
     return $"{mean.ToString(format)} ± {std.ToString(format)}";
 }
 
+// --set "Field=value;Field=value": sets public option fields by name (e.g. DiscrepancyWeight=0.5;AdversarialOptimizer=Adam).
+static void SetOptions(DomainAdaptationOptions options, string assignments)
+{
+    foreach (var assignment in assignments.Split(';', StringSplitOptions.RemoveEmptyEntries))
+    {
+        var parts = assignment.Split('=', 2);
+        var field = options.GetType().GetField(parts[0].Trim())
+            ?? throw new ArgumentException($"--set: {options.GetType().Name} has no option '{parts[0]}'.");
+        var type = Nullable.GetUnderlyingType(field.FieldType) ?? field.FieldType;
+        field.SetValue(options, type.IsEnum ? Enum.Parse(type, parts[1], ignoreCase: true)
+            : Convert.ChangeType(parts[1], type, System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
+
 static Dictionary<string, string> ParseArguments(string[] args)
 {
     var result = new Dictionary<string, string>();
     for (int i = 0; i < args.Length; i += 2)
     {
         if (!args[i].StartsWith("--") || i + 1 >= args.Length)
-            throw new ArgumentException($"Expected '--option value' pairs (--iterations, --batch, --seeds, --direction, --methods, --size); got '{args[i]}'.");
+            throw new ArgumentException($"Expected '--option value' pairs (--iterations, --batch, --seeds, --direction, --methods, --size, --set); got '{args[i]}'.");
         result[args[i][2..]] = args[i + 1];
     }
     return result;

@@ -144,6 +144,25 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
     
 
+        /// <summary>Same seed, data and threads: bit-identical scores; another seed: other scores. Every method.</summary>
+        [Theory]
+        [MemberData(nameof(BadInputTests.EveryMethod), MemberType = typeof(BadInputTests))]
+        public void EveryMethodIsDeterministicForASeedAndDependsOnIt(string name, Func<DomainAdaptationOptions> create)
+        {
+            var ml = new MLContext(seed: 1);
+            var data = TestData.BlobsView(ml);
+            float[][] Scores(int seed)
+            {
+                var options = Small(create());
+                options.Seed = seed;
+                options.UseTargetLabels = false;
+                return TestData.Column(TestData.KeyLabel(ml).Append(ml.Transforms.DomainAdapt(options)).Fit(data).Transform(data), "Score");
+            }
+            var first = Scores(3);
+            Assert.True(first.Zip(Scores(3)).All(p => p.First.SequenceEqual(p.Second)), $"{name}: the same seed gave other scores");
+            Assert.False(first.Zip(Scores(4)).All(p => p.First.SequenceEqual(p.Second)), $"{name}: seeds 3 and 4 gave the same scores");
+        }
+
         private sealed class FloatLabelRow
         {
             [VectorType(4)] public float[] Features;
