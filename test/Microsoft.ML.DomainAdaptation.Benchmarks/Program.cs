@@ -1,3 +1,5 @@
+// ML.NET fills the row classes' fields by reflection.
+#pragma warning disable CS0649
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -14,7 +16,9 @@ using Microsoft.ML.Transforms;
 // included), scoring throughput of Transform and of a raw batched forward, PredictionEngine latency, peak RSS and RSS
 // growth over a long run. Prints tables; asserts nothing.
 //   dotnet run --project test/Microsoft.ML.DomainAdaptation.Benchmarks -c Release -- [--steps 1000] [--threads 2]
-//       [--methods SourceOnly,DANN,DeepCORAL] [--networks lenet,mlp] [--score-rows 100000] [--soak-steps 20000] [--quick]
+//       [--methods SourceOnly,DANN,...] [--networks lenet,mlp] [--score-rows 100000] [--soak-steps 20000] [--quick]
+//       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
+//                                        and prints both side by side with their ratio)
 var arguments = new Dictionary<string, string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -31,7 +35,14 @@ int warmup = Math.Min(50, steps / 4);
 int threads = int.Parse(arguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString()));
 int scoreRows = int.Parse(arguments.GetValueOrDefault("score-rows", quick ? "2000" : "100000"));
 int soakSteps = int.Parse(arguments.GetValueOrDefault("soak-steps", quick ? "200" : "20000"));
-var methods = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL,AdaBN").Split(',');
+var methods = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL,MMD,MCD,ADDA,AdaBN").Split(',');
+string pytorchScript = arguments.GetValueOrDefault("pytorch");
+// The PyTorch reference's name of each method it implements.
+var referenceNames = new Dictionary<string, string>
+{
+    ["SourceOnly"] = "source_only", ["DANN"] = "dann", ["DeepCORAL"] = "coral", ["MMD"] = "mmd", ["MCD"] = "mcd", ["ADDA"] = "adda",
+};
+var sideBySide = new List<string>();
 var networks = arguments.GetValueOrDefault("networks", "lenet,mlp").Split(',');
 
 TorchSharp.torch.set_num_threads(threads);
@@ -43,7 +54,7 @@ var ml = new MLContext(seed: 0);
 var rows = new List<string>();
 foreach (var network in networks)
 {
-    var (training, scoring, backbone, flopsPerStep) = network switch
+    var (training, scoring, targetTest, backbone, flopsPerStep) = network switch
     {
         "lenet" => LeNetData(ml),
         "mlp" => MlpData(ml, 512),
@@ -51,7 +62,10 @@ foreach (var network in networks)
     };
     foreach (var method in methods)
     {
-        var options = Create(method, backbone);
+        var options = DigitsMethods.Create(method);
+        options.Backbone = backbone is LeNetBackboneOptions
+            ? new LeNetBackboneOptions { Normalization = options.Backbone.Normalization }
+            : new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
         options.Iterations = steps;
         options.BatchSize = 64;
         options.Seed = 0;
@@ -68,14 +82,21 @@ foreach (var network in networks)
         double fitSeconds = fitClock.Elapsed.TotalSeconds;
         double msPer1000 = (atEnd - atWarmup).TotalMilliseconds / (steps - warmup) * 1000;
         double overhead = (fitSeconds - atEnd.TotalSeconds) / atEnd.TotalSeconds;
-        // A step of a method with a target batch does twice the forward/backward work of source-only.
-        double stepFlops = flopsPerStep * (method == "SourceOnly" || method == "AdaBN" ? 1 : 2);
+        double stepFlops = flopsPerStep * BatchPassesPerStep(method);
         double gflops = stepFlops / (msPer1000 / 1000 / 1000) / 1e9;
 
         var (transformRowsPerSecond, rawRowsPerSecond, latencyMicroseconds) = Scoring(ml, model.LastTransformer, scoring, scoreRows);
         rows.Add($"| {network} | {method} | {msPer1000:F0} | {gflops:F1} | {fitSeconds:F1} | {overhead * 100:F1} % | {transformRowsPerSecond:N0} | {rawRowsPerSecond:N0} | {transformRowsPerSecond / rawRowsPerSecond * 100:F0} % | {latencyMicroseconds:F0} | {PeakRssMiB():F0} |");
         Console.WriteLine(rows[^1]);
+        double targetAccuracy = ml.MulticlassClassification.Evaluate(model.Transform(targetTest)).MicroAccuracy;
         model.LastTransformer.Dispose();
+        if (pytorchScript != null && network == "lenet" && referenceNames.TryGetValue(method, out var referenceName))
+        {
+            var reference = RunReference(pytorchScript, referenceName, steps, threads);
+            sideBySide.Add($"| {method} | {msPer1000:F0} | {reference.MsPer1000:F0} | {msPer1000 / reference.MsPer1000:F2} | {targetAccuracy * 100:F1} | " +
+                $"{reference.TargetAccuracy * 100:F1} | {PeakRssMiB():F0} | {reference.PeakRssMiB:F0} |");
+            Console.WriteLine(sideBySide[^1]);
+        }
     }
 }
 
@@ -85,10 +106,23 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var row in rows)
     Console.WriteLine(row);
 
+if (sideBySide.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Side by side with the PyTorch reference ({pytorchScript}): LeNet, optdigits → mnist-opencv, batch 64 + 64, {steps} steps, " +
+        $"{threads} threads each, run one after the other. Ours: ms per 1,000 steps after warm-up; PyTorch: over all its steps. " +
+        "Peak RSS: ours is this process's peak so far (it grows with the methods run before), PyTorch's is per run.");
+    Console.WriteLine();
+    Console.WriteLine("| method | ours ms / 1000 | PyTorch ms / 1000 | ratio (ours / PyTorch) | ours target % | PyTorch target % | ours peak RSS MiB | PyTorch peak RSS MiB |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
+    foreach (var row in sideBySide)
+        Console.WriteLine(row);
+}
+
 // Memory soak: RSS after warm-up vs at the end of a long run (MLP, DANN: the cheapest step that touches every part of the loop).
 {
-    var (training, _, backbone, _) = MlpData(ml, 512);
-    var options = Create("DANN", backbone);
+    var (training, _, _, backbone, _) = MlpData(ml, 512);
+    var options = new DannOptions { Backbone = backbone };
     options.Iterations = soakSteps;
     options.Seed = 0;
     options.NumberOfThreads = threads;
@@ -105,22 +139,42 @@ foreach (var row in rows)
     Console.WriteLine($"memory soak (MLP 512-d, DANN, {soakSteps} steps): RSS {rssAtWarmup:F0} MiB after {options.ProgressInterval} steps, {rssAtEnd:F0} MiB at the end: growth {(rssAtEnd - rssAtWarmup) / rssAtWarmup * 100:F1} %");
 }
 
-static DomainAdaptationOptions Create(string method, BackboneOptions backbone)
+// Forward + backward passes of one batch through the backbone per step, relative to source-only (for the GFLOP/s estimate):
+// methods with a target batch do two; MCD adds a no-grad pass of both batches and n = 4 generator updates; ADDA and M-ADDA
+// spend half their steps source-only and half with a frozen forward plus a source + target pass.
+static double BatchPassesPerStep(string method) => method switch
 {
-    DomainAdaptationOptions options = method switch
+    "SourceOnly" or "SourceOnly+BN" or "AdaBN" => 1,
+    "MCD" => 1 + 2.0 / 3 + 4,
+    "ADDA" or "M-ADDA" => 0.5 * 1 + 0.5 * (1.0 / 3 + 2),
+    _ => 2,
+};
+
+// Runs the PyTorch reference for one method (Debian's python3-torch) and reads its JSON line.
+static (double MsPer1000, double TargetAccuracy, double PeakRssMiB) RunReference(string script, string method, int steps, int threads)
+{
+    string output = Path.Combine(Path.GetTempPath(), $"da-ref-{Environment.ProcessId}-{method}.jsonl");
+    File.Delete(output);
+    var start = new ProcessStartInfo("/usr/bin/python3")
     {
-        "SourceOnly" => new SourceOnlyOptions(),
-        "DANN" => new DannOptions(),
-        "DeepCORAL" => new DeepCoralOptions(),
-        "AdaBN" => new AdaBnOptions(),
-        _ => throw new ArgumentException($"Unknown method '{method}'."),
+        ArgumentList = { script, "--method", method, "--source", DigitsDomains.OptDigits, "--target", DigitsDomains.MnistOpenCv, "--seed", "0",
+            "--iters", steps.ToString(), "--batch", "64", "--threads", threads.ToString(), "--eval-every", "0", "--out", output },
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
     };
-    options.Backbone = backbone;
-    return options;
+    using var process = Process.Start(start);
+    string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+    process.WaitForExit();
+    if (process.ExitCode != 0 || !File.Exists(output))
+        throw new InvalidOperationException($"The PyTorch reference failed (exit {process.ExitCode}): {stderr}{stdout}");
+    using var json = System.Text.Json.JsonDocument.Parse(File.ReadLines(output).Last(l => l.Trim().Length > 0));
+    File.Delete(output);
+    var root = json.RootElement;
+    return (root.GetProperty("sec_per_1k_iters").GetDouble() * 1000, root.GetProperty("target_acc").GetDouble(), root.GetProperty("peak_rss_mib").GetDouble());
 }
 
 // Real digits for LeNet (28 × 28 × 1): optdigits → mnist-opencv; scoring rows are the target test rows repeated.
-static (IDataView Training, float[][] Scoring, BackboneOptions Backbone, double FlopsPerStep) LeNetData(MLContext ml)
+static (IDataView Training, float[][] Scoring, IDataView TargetTest, BackboneOptions Backbone, double FlopsPerStep) LeNetData(MLContext ml)
 {
     var source = DigitsDomains.Load(ml, DigitsDomains.OptDigits, "train");
     var target = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv, "train");
@@ -129,11 +183,12 @@ static (IDataView Training, float[][] Scoring, BackboneOptions Backbone, double 
     // Forward multiply-adds per image: conv1 24·24·32·25, conv2 8·8·48·800, fc 768·100, classifier 100·100 + 100·10;
     // a training step is about 3 forward passes (forward + backward), 2 FLOPs per multiply-add, 64 images.
     double macs = 24 * 24 * 32 * 25 + 8 * 8 * 48 * 800 + 768 * 100 + 100 * 100 + 100 * 10;
-    return (training, features, new LeNetBackboneOptions(), macs * 2 * 3 * 64);
+    var targetTest = ml.Data.Cache(DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv, "test"));
+    return (training, features, targetTest, new LeNetBackboneOptions(), macs * 2 * 3 * 64);
 }
 
 // Random 512-d vectors (an embedding from a pretrained featurizer, say), 10 classes, target shifted.
-static (IDataView Training, float[][] Scoring, BackboneOptions Backbone, double FlopsPerStep) MlpData(MLContext ml, int size)
+static (IDataView Training, float[][] Scoring, IDataView TargetTest, BackboneOptions Backbone, double FlopsPerStep) MlpData(MLContext ml, int size)
 {
     var random = new Random(0);
     var rows = new List<VectorRow>();
@@ -150,7 +205,8 @@ static (IDataView Training, float[][] Scoring, BackboneOptions Backbone, double 
     definition[nameof(VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
     var training = ml.Data.LoadFromEnumerable(rows, definition);
     double macs = size * 256 + 256 * 100 + 100 * 100 + 100 * 10;
-    return (training, rows.Take(5000).Select(r => r.Features).ToArray(), new MlpBackboneOptions(), macs * 2 * 3 * 64);
+    var targetTest = ml.Data.LoadFromEnumerable(rows.Skip(10000).Take(2000).ToList(), definition);
+    return (training, rows.Take(5000).Select(r => r.Features).ToArray(), targetTest, new MlpBackboneOptions(), macs * 2 * 3 * 64);
 }
 
 static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMicroseconds) Scoring(MLContext ml, DomainAdaptationTransformer adapter, float[][] pool, int count)

@@ -1,3 +1,5 @@
+// ML.NET fills the row classes' fields by reflection.
+#pragma warning disable CS0649
 using System;
 using System.Collections.Generic;
 using System.IO;

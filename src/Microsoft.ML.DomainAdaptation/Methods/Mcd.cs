@@ -18,7 +18,10 @@ namespace Microsoft.ML.DomainAdaptation
     /// The fitted model predicts with the mean of the two classifiers' probabilities.
     /// </summary>
     /// <remarks>
-    /// Both optimisers are SGD with the shared learning rate, momentum, weight decay and annealing. A step costs about
+    /// Both optimisers are SGD with the shared learning rate, momentum, weight decay and annealing. Each of the n generator
+    /// updates minimises <c>(w / n) · d</c>, so that the n of them move G about as far as one update of <c>w · d</c>: Saito et al.
+    /// use Adam at 2e-4, whose steps do not grow with the gradient; with SGD at 0.01 and momentum, n unscaled updates drove the
+    /// target embedding to a point (10.9 % target accuracy on optdigits → mnist-opencv, source-only 25 %). A step costs about
     /// 2 + <see cref="GeneratorSteps"/> forward and backward passes of the backbone (≈ 6× a source-only step by default).
     /// </remarks>
     /// <example><code>
@@ -110,7 +113,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 var targetEmbedding = g.forward(batch.TargetFeatures);
                 var discrepancyC = ClassifierDiscrepancy.Compute(f1.forward(targetEmbedding), f2.forward(targetEmbedding));
                 GeneratorOptimizer.zero_grad();
-                (discrepancyC * w).backward();
+                (discrepancyC * (w / _options.GeneratorSteps)).backward();
                 GeneratorOptimizer.step();
                 if (k == _options.GeneratorSteps - 1)
                     losses.Add("discrepancy (generator)", discrepancyC);

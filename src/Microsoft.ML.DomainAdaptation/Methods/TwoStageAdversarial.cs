@@ -35,7 +35,7 @@ namespace Microsoft.ML.DomainAdaptation
         public int DiscriminatorHiddenSize = 500;
 
         /// <summary>
-        /// Optimiser of the discriminator and the target encoder in the adversarial stage. Default:
+        /// Optimiser of the discriminator and the target encoder in the adversarial stage. Default (ADDA; M-ADDA defaults to Adam):
         /// <see cref="AdversarialOptimizerKind.Sgd"/> (see the method's remarks for why not ADDA's Adam).
         /// </summary>
         public AdversarialOptimizerKind AdversarialOptimizer = AdversarialOptimizerKind.Sgd;
