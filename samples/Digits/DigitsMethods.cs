@@ -20,6 +20,12 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             ("MCD", () => new McdOptions()),
             ("ADDA", () => new AddaOptions()),
             ("M-ADDA", () => new MAddaOptions()),
+            ("CDAN", () => new CdanOptions()),
+            ("CDAN+E", () => new CdanOptions { EntropyConditioning = true }),
+            ("JAN", () => new JanOptions()),
+            ("MCC", () => new MccOptions()),
+            ("DANN+MCC", () => new DannOptions { MccWeight = 1 }),
+            ("MMD+MCC", () => new MmdOptions { MccWeight = 1 }),
         };
 
         public static string[] Names => All.Select(m => m.Name).ToArray();

@@ -222,7 +222,9 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             () => new SourceOnlyOptions(), () => new DannOptions(), () => new DeepCoralOptions(), () => new AdaBnOptions(),
             () => new MmdOptions(), () => new WeightedMmdOptions(), () => new CmdOptions(), () => new McdOptions(),
             () => new AddaOptions(), () => new MAddaOptions(), () => new ClassCriterionOptions(),
-        }.Select(create => new object[] { create().GetType().Name, create });
+            () => new CdanOptions(), () => new CdanOptions { EntropyConditioning = true, MaxFullMapSize = 4 }, () => new JanOptions(),
+            () => new MccOptions(), () => new DannOptions { MccWeight = 1 },
+        }.Select((create, i) => new object[] { $"{i}-{create().GetType().Name}", create });
 
         /// <summary>The input checks live in the estimator, before any method is made: every method meets them the same way.</summary>
         [Theory]

@@ -21,7 +21,31 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             new object[] { new DeepCoralOptions() },
             new object[] { new ClassCriterionOptions() },
             new object[] { new McdOptions() },
+            new object[] { new CdanOptions { EntropyConditioning = true } },
+            new object[] { new JanOptions() },
+            new object[] { new MccOptions() },
         };
+
+        [Fact]
+        public void MccAddsToSharedStepMethodsAndIsRejectedByTheOthers()
+        {
+            var ml = new MLContext(seed: 1);
+            var reports = new List<TrainingProgress>();
+            var dann = Small(new DannOptions { MccWeight = 0.5f });
+            dann.ProgressInterval = 60;
+            dann.ProgressCallback = reports.Add;
+            TestData.KeyLabel(ml).Append(ml.Transforms.DomainAdapt(dann)).Fit(TestData.BlobsView(ml));
+            Assert.Contains("mcc", reports.Single().Losses.Keys);
+            Assert.Contains("domain", reports.Single().Losses.Keys);
+            foreach (var options in new DomainAdaptationOptions[] { new McdOptions(), new AddaOptions(), new MAddaOptions(), new ClassCriterionOptions() })
+            {
+                options.MccWeight = 1;
+                var error = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(options));
+                Assert.Equal("MccWeight", error.ParamName);
+            }
+            Assert.Equal("MccWeight", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new MccOptions { MccWeight = 0 })).ParamName);
+            Assert.Equal("MccTemperature", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new DannOptions { MccTemperature = 0 })).ParamName);
+        }
 
         [Theory]
         [MemberData(nameof(Methods))]

@@ -99,6 +99,24 @@ namespace Microsoft.ML.DomainAdaptation.Losses
             return sourceTerm + targetTerm - 2 * cross;
         }
 
+        /// <summary>
+        /// MMD² from the kernel matrix of the joint batch (source rows first, then target rows), uniform weights: biased
+        /// (all pairs) or unbiased (within-domain pairs i ≠ j).
+        /// </summary>
+        public static Tensor FromKernelMatrix(Tensor k, long n, long m, bool unbiased)
+        {
+            if (unbiased && (n < 2 || m < 2))
+                throw new ArgumentException($"The unbiased MMD estimator needs at least two rows per domain; got {n} source and {m} target rows.");
+            using var scope = NewDisposeScope();
+            var kss = k.narrow(0, 0, n).narrow(1, 0, n);
+            var ktt = k.narrow(0, n, m).narrow(1, n, m);
+            var cross = k.narrow(0, 0, n).narrow(1, n, m).mean();
+            var result = unbiased
+                ? (kss.sum() - kss.diagonal().sum()) / (n * (n - 1)) + (ktt.sum() - ktt.diagonal().sum()) / (m * (m - 1)) - 2 * cross
+                : kss.mean() + ktt.mean() - 2 * cross;
+            return result.MoveToOuterDisposeScope();
+        }
+
         private static Tensor Linear(Tensor source, Tensor target, GaussianKernelFamily kernels, Tensor sourceWeights)
         {
             long pairs = Math.Min(source.shape[0], target.shape[0]) / 2;

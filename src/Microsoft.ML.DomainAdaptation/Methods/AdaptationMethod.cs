@@ -111,6 +111,12 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 losses.Add("classification", classification);
                 var alignment = AlignmentLoss(inputs, state, losses);
                 total = alignment is null ? classification : classification + alignment;
+                if (Options.MccWeight > 0)
+                {
+                    var mcc = Losses.MinimumClassConfusion.Compute(inputs.TargetLogits, Options.MccTemperature);
+                    losses.Add("mcc", mcc);
+                    total = total + mcc * Options.MccWeight;
+                }
             }
             var supervised = TargetLabelLoss(batch, losses);
             if (supervised is not null)

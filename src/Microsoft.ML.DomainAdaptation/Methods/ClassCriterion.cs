@@ -17,6 +17,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// </code></example>
     public sealed class ClassCriterionOptions : MmdOptionsBase
     {
+        internal override bool UsesSharedStep => false;
+
         /// <summary>Weight w_c of the within-class compactness. Default: 0.01. Must be non-negative.</summary>
         public float CompactnessWeight = 0.01f;
 

@@ -29,6 +29,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// </code></example>
     public sealed class McdOptions : DomainAdaptationOptions
     {
+        internal override bool UsesSharedStep => false;
+
         /// <summary>Weight w of the classifier discrepancy in phases B and C. Default: 1 (Saito et al.). Must be non-negative.</summary>
         public float DiscrepancyWeight = 1f;
 

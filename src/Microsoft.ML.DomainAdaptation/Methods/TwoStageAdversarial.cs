@@ -26,6 +26,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// </summary>
     public abstract class TwoStageAdversarialOptions : DomainAdaptationOptions
     {
+        internal override bool UsesSharedStep => false;
+
         /// <summary>Fraction of <see cref="DomainAdaptationOptions.Iterations"/> spent training the source encoder before the
         /// adversarial stage. Default: 0.5. Must be in (0, 1).</summary>
         public float PretrainFraction = 0.5f;

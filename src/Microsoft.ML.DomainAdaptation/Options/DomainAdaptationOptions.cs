@@ -71,6 +71,17 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Weight of the labeled-target cross-entropy when <see cref="UseTargetLabels"/> is true. Default: 1. Must be non-negative.</summary>
         public float TargetLabelWeight = 1f;
 
+        /// <summary>
+        /// Weight of the Minimum Class Confusion loss (Jin et al., ECCV 2020) on the target predictions, added to the method's own
+        /// losses: it lowers the probability mass the classifier spreads over several classes for the same target rows. Default:
+        /// 0 (off), except in <see cref="MccOptions"/>. Must be non-negative. Methods with their own optimisation phases (MCD, ADDA,
+        /// M-ADDA, class criterion) reject a non-zero value.
+        /// </summary>
+        public float MccWeight;
+
+        /// <summary>Temperature T of the softmax the MCC loss reads (<see cref="MccWeight"/>). Default: 2.5 (the paper's). Must be positive.</summary>
+        public float MccTemperature = 2.5f;
+
         /// <summary>Seed of weight initialisation and batch sampling. Default: null, which takes one from the
         /// <see cref="MLContext"/>'s random source (so <c>new MLContext(seed: 1)</c> gives repeatable models).</summary>
         public int? Seed;
@@ -95,6 +106,9 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <summary>The backbone normalisation the method trains with, given the one the options ask for.</summary>
         internal virtual NormalizationKind RequiredNormalization(NormalizationKind requested) => requested;
+
+        /// <summary>True when the method trains with the shared step, which adds the common target losses (<see cref="MccWeight"/>).</summary>
+        internal virtual bool UsesSharedStep => true;
 
         /// <summary>Creates the method's training module.</summary>
         internal abstract AdaptationMethod CreateMethod(MethodContext context);
@@ -125,6 +139,10 @@ namespace Microsoft.ML.DomainAdaptation
             Check(NumberOfThreads is null || NumberOfThreads > 0, nameof(NumberOfThreads), NumberOfThreads, "must be positive when set");
             Check(TargetLabelWeight >= 0 && float.IsFinite(TargetLabelWeight), nameof(TargetLabelWeight), TargetLabelWeight, "must be non-negative");
             Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
+            Check(MccWeight >= 0 && float.IsFinite(MccWeight), nameof(MccWeight), MccWeight, "must be non-negative");
+            Check(MccTemperature > 0 && float.IsFinite(MccTemperature), nameof(MccTemperature), MccTemperature, "must be positive");
+            Check(MccWeight == 0 || UsesSharedStep, nameof(MccWeight), MccWeight,
+                $"must be 0 for {MethodName}, whose own optimisation phases do not take the shared target losses");
             ValidateMethodOptions();
             if (RequiredNormalization(Backbone.Normalization) == NormalizationKind.BatchNorm)
                 Check(BatchSize >= 2, nameof(BatchSize), BatchSize, "must be at least 2 with batch normalisation (batch statistics of one row are undefined)");
