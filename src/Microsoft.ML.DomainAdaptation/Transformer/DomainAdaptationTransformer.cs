@@ -114,6 +114,42 @@ namespace Microsoft.ML.DomainAdaptation
                 FeatureSize, EmbeddingSize, ClassCount, _classNames);
         }
 
+        /// <summary>
+        /// Writes the network as an ONNX model (opset 17) for OnnxRuntime or <c>mlContext.Transforms.ApplyOnnxModel</c>. Input:
+        /// <see cref="FeatureColumnName"/>, float [N, <see cref="FeatureSize"/>]. Outputs: <see cref="EmbeddingColumnName"/> float
+        /// [N, <see cref="EmbeddingSize"/>], <see cref="ScoreColumnName"/> float [N, <see cref="ClassCount"/>] (the class
+        /// probabilities this transformer gives), and <see cref="PredictedLabelColumnName"/> int64 [N]: the 0-based class index,
+        /// i.e. the ML.NET key value minus 1. Written to a temporary file, then moved over <paramref name="path"/>, so a crash
+        /// never leaves a half-written model there.
+        /// </summary>
+        /// <remarks><c>mlContext.Model.ConvertToOnnx</c> only knows ML.NET's own transformers, so the export is this method.</remarks>
+        public void ExportToOnnx(string path)
+        {
+            _host.CheckNonEmpty(path, nameof(path));
+            string full = Path.GetFullPath(path);
+            string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+            try
+            {
+                using (var file = File.Create(temporary))
+                    ExportToOnnx(file);
+                File.Move(temporary, full, overwrite: true);
+            }
+            finally
+            {
+                if (File.Exists(temporary))
+                    File.Delete(temporary);
+            }
+        }
+
+        /// <summary>Writes the network as an ONNX model to <paramref name="stream"/>; see <see cref="ExportToOnnx(string)"/>.</summary>
+        public void ExportToOnnx(Stream stream)
+        {
+            _host.CheckValue(stream, nameof(stream));
+            var bytes = Onnx.OnnxExporter.Export(_network, FeatureSize, FeatureColumnName, EmbeddingColumnName, ScoreColumnName, PredictedLabelColumnName,
+                typeof(DomainAdaptationTransformer).Assembly.GetName().Version?.ToString() ?? "0");
+            stream.Write(bytes);
+        }
+
         /// <summary>Releases the network's native memory.</summary>
         public void Dispose() => _network.Dispose();
 
