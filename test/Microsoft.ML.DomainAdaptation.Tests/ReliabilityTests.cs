@@ -111,5 +111,32 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Contains("DANN diverged at step", ex.Message);
             Assert.Contains("LearningRate", ex.Message);
         }
+
+        [Fact]
+        public void CudaWithoutCudaFailsNamingTheDeviceOptionAndBadNamesAreRejected()
+        {
+            var ml = new MLContext(seed: 1);
+            var data = TestData.KeyLabel(ml).Fit(TestData.BlobsView(ml)).Transform(TestData.BlobsView(ml));
+            if (!TorchSharp.torch.cuda.is_available())
+            {
+                foreach (string device in new[] { "cuda", "cuda:0", "CUDA:1" })
+                {
+                    var options = TestData.Tiny(new DannOptions());
+                    options.Device = device;
+                    var error = Assert.Throws<InvalidOperationException>(() => ml.Transforms.DomainAdapt(options).Fit(data));
+                    Assert.Contains("Device", error.Message);
+                    Assert.Contains("CUDA is not available", error.Message);
+                }
+            }
+            foreach (string bad in new[] { "gpu", "cuda:", "cuda:-1", "", null })
+            {
+                var options = TestData.Tiny(new DannOptions());
+                options.Device = bad;
+                Assert.Equal("Device", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(options)).ParamName);
+            }
+            var cpu = TestData.Tiny(new DannOptions());
+            cpu.Device = " CPU ";
+            Assert.Equal(256, TestData.Column(ml.Transforms.DomainAdapt(cpu).Fit(data).Transform(data), "Score").Length);
+        }
     }
 }

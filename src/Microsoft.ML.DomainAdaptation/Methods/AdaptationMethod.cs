@@ -78,6 +78,16 @@ namespace Microsoft.ML.DomainAdaptation.Methods
 
         public void CreateOptimizers() => Optimizers = BuildOptimizers();
 
+        /// <summary>Moves the network and every auxiliary module to <paramref name="device"/> (before the optimizers are made).</summary>
+        public void MoveTo(Device device)
+        {
+            if (device.type == DeviceType.CPU)
+                return;
+            Network.to(device);
+            foreach (var module in _auxiliary)
+                module.to(device);
+        }
+
         /// <summary>Default: one SGD optimizer over the network and every auxiliary module.</summary>
         protected virtual IReadOnlyList<optim.Optimizer> BuildOptimizers() =>
             new[] { Sgd(Network.parameters().Concat(_auxiliary.SelectMany(m => m.parameters()))) };

@@ -79,6 +79,14 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public float MccWeight;
 
+        /// <summary>
+        /// Where training runs: "cpu" (default), "cuda" or "cuda:N". CUDA needs the library built with
+        /// <c>-p:DomainAdaptationTorchDevice=cuda</c> (TorchSharp's CUDA natives) on a machine with an NVIDIA GPU; otherwise
+        /// <c>Fit</c> fails with an error naming this option. The fitted transformer always scores on the CPU (or export it to
+        /// ONNX and score on a GPU with OnnxRuntime).
+        /// </summary>
+        public string Device = "cpu";
+
         /// <summary>Temperature T of the softmax the MCC loss reads (<see cref="MccWeight"/>). Default: 2.5 (the paper's). Must be positive.</summary>
         public float MccTemperature = 2.5f;
 
@@ -139,6 +147,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(NumberOfThreads is null || NumberOfThreads > 0, nameof(NumberOfThreads), NumberOfThreads, "must be positive when set");
             Check(TargetLabelWeight >= 0 && float.IsFinite(TargetLabelWeight), nameof(TargetLabelWeight), TargetLabelWeight, "must be non-negative");
             Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
+            Check(Training.TrainingDevice.TryParse(Device, out _), nameof(Device), Device, "must be \"cpu\", \"cuda\" or \"cuda:N\"");
             Check(MccWeight >= 0 && float.IsFinite(MccWeight), nameof(MccWeight), MccWeight, "must be non-negative");
             Check(MccTemperature > 0 && float.IsFinite(MccTemperature), nameof(MccTemperature), MccTemperature, "must be positive");
             Check(MccWeight == 0 || UsesSharedStep, nameof(MccWeight), MccWeight,

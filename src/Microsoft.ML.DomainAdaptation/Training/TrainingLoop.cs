@@ -22,7 +22,26 @@ namespace Microsoft.ML.DomainAdaptation.Training
 
         public static Networks.ScoringNetwork Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
         {
+            var device = TrainingDevice.Resolve(options.Device);
+            bool onCpu = device.type == DeviceType.CPU;
             lock (TorchGate)
+            {
+                if (!onCpu)
+                    torch.set_default_device(device); // tensors the methods create each step (labels, masks) follow
+                try
+                {
+                    return Train(host, options, spec, data, seed, device);
+                }
+                finally
+                {
+                    if (!onCpu)
+                        torch.set_default_device(torch.CPU);
+                }
+            }
+        }
+
+        private static Networks.ScoringNetwork Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed, Device device)
+        {
             {
                 if (options.NumberOfThreads is int threads)
                     torch.set_num_threads(threads);
@@ -30,15 +49,16 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 var random = new Random(seed);
 
                 using var method = options.CreateMethod(new MethodContext(options, spec));
+                method.MoveTo(device);
                 method.CreateOptimizers();
                 using var source = new BatchSampler(
-                    TensorCopy.FromSpan(data.SourceFeatures, data.SourceCount, data.FeatureSize),
-                    TensorCopy.FromSpan(data.SourceLabels), options.BatchSize, new Random(random.Next()));
+                    On(device, TensorCopy.FromSpan(data.SourceFeatures, data.SourceCount, data.FeatureSize)),
+                    On(device, TensorCopy.FromSpan(data.SourceLabels)), options.BatchSize, new Random(random.Next()));
                 using var target = new BatchSampler(
-                    TensorCopy.FromSpan(data.TargetFeatures, data.TargetCount, data.FeatureSize),
-                    TensorCopy.FromSpan(data.TargetLabels), options.BatchSize, new Random(random.Next()));
+                    On(device, TensorCopy.FromSpan(data.TargetFeatures, data.TargetCount, data.FeatureSize)),
+                    On(device, TensorCopy.FromSpan(data.TargetLabels)), options.BatchSize, new Random(random.Next()));
 
-                using var labeledTarget = options.UseTargetLabels ? LabeledTargetSampler(data, options.BatchSize, new Random(random.Next())) : null;
+                using var labeledTarget = options.UseTargetLabels ? LabeledTargetSampler(data, options.BatchSize, new Random(random.Next()), device) : null;
                 try
                 {
                     Run(host, options, method, source, target, labeledTarget);
@@ -51,20 +71,32 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     throw;
                 }
                 method.SetTrainingMode(false);
+                if (device.type != DeviceType.CPU)
+                    method.Network.to(torch.CPU); // the transformer scores on the CPU
                 // The method's optimizers and auxiliary modules are disposed with it; the network lives on in the transformer.
                 return method.Network;
             }
         }
 
         /// <summary>Batches of the target rows that carry a label (all of them when fewer than a batch).</summary>
-        private static BatchSampler LabeledTargetSampler(DomainData data, int batchSize, Random random)
+        /// <summary>The tensor on <paramref name="device"/> (itself on the CPU).</summary>
+        private static Tensor On(Device device, Tensor tensor)
+        {
+            if (device.type == DeviceType.CPU)
+                return tensor;
+            var moved = tensor.to(device);
+            tensor.Dispose();
+            return moved;
+        }
+
+        private static BatchSampler LabeledTargetSampler(DomainData data, int batchSize, Random random, Device device)
         {
             var rows = Enumerable.Range(0, data.TargetCount).Where(i => data.TargetLabels[i] >= 0).ToArray();
             var features = new float[rows.Length * data.FeatureSize];
             for (int i = 0; i < rows.Length; i++)
                 Array.Copy(data.TargetFeatures, (long)rows[i] * data.FeatureSize, features, (long)i * data.FeatureSize, data.FeatureSize);
-            return new BatchSampler(TensorCopy.FromSpan(features, rows.Length, data.FeatureSize),
-                TensorCopy.FromSpan(rows.Select(i => data.TargetLabels[i]).ToArray()), Math.Min(batchSize, rows.Length), random);
+            return new BatchSampler(On(device, TensorCopy.FromSpan(features, rows.Length, data.FeatureSize)),
+                On(device, TensorCopy.FromSpan(rows.Select(i => data.TargetLabels[i]).ToArray())), Math.Min(batchSize, rows.Length), random);
         }
 
         private static void Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target, BatchSampler labeledTarget)

@@ -74,6 +74,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             _host.CheckValue(input, nameof(input));
             GetOutputSchema(SchemaShape.Create(input.Schema));
+            Training.TrainingDevice.Resolve(_options.Device); // before reading any row: a missing GPU fails at once
             var o = _options;
             var schema = input.Schema;
             var featureType = (VectorDataViewType)schema[o.FeatureColumnName].Type;
