@@ -35,7 +35,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(float.IsFinite(ScaleImage) && ScaleImage != 0, nameof(ScaleImage), ScaleImage, "must be finite and non-zero");
         }
 
-        internal float ToFeature(byte pixel) => (pixel + OffsetImage) * ScaleImage;
+        internal float ToFeature(float pixel) => (pixel + OffsetImage) * ScaleImage;
 
         /// <summary>A shallow copy, so a view keeps the settings it was made with.</summary>
         internal ImageDataOptions MemberwiseCloneOptions() => (ImageDataOptions)MemberwiseClone();
