@@ -89,6 +89,19 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void CursorsOnSeveralThreadsSeeTheSameRows()
+        {
+            var view = Ml.Data.LoadSyntheticDigits(Small());
+            var results = new Dictionary<ulong, (float[] Features, uint Label)>[4];
+            System.Threading.Tasks.Parallel.For(0, results.Length, t => results[t] = Rows(view, t == 0 ? null : new Random(t)));
+            foreach (var other in results.Skip(1))
+            {
+                foreach (var (id, row) in results[0])
+                    Assert.Equal(row.Features, other[id].Features);
+            }
+        }
+
+        [Fact]
         public void EveryBlockOfTenRowsHoldsEachDigitOnce()
         {
             var rows = Rows(Ml.Data.LoadSyntheticDigits(Small(rows: 100)));

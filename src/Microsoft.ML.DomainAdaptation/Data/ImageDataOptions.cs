@@ -31,6 +31,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             CheckName(FeatureColumnName, nameof(FeatureColumnName));
             CheckName(LabelColumnName, nameof(LabelColumnName));
+            Check(FeatureColumnName != LabelColumnName, nameof(LabelColumnName), LabelColumnName, "must differ from FeatureColumnName");
             Check(float.IsFinite(OffsetImage), nameof(OffsetImage), OffsetImage, "must be finite");
             Check(float.IsFinite(ScaleImage) && ScaleImage != 0, nameof(ScaleImage), ScaleImage, "must be finite and non-zero");
         }

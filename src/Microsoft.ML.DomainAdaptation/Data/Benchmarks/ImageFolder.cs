@@ -37,6 +37,8 @@ namespace Microsoft.ML.DomainAdaptation
         {
             base.Validate();
             CheckName(ImagePathColumnName, nameof(ImagePathColumnName));
+            Check(ImagePathColumnName != LabelColumnName && (!LoadPixels || ImagePathColumnName != FeatureColumnName),
+                nameof(ImagePathColumnName), ImagePathColumnName, "must differ from the other output columns");
             Check(Channels == 1 || Channels == 3, nameof(Channels), Channels, "must be 1 (grey) or 3 (RGB)");
             if (LoadPixels)
             {
