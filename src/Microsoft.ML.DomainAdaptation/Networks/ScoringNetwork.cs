@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -28,8 +29,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             }
             else if (spec.Head == HeadKind.NearestCentre)
             {
-                Centres = zeros(spec.ClassCount, spec.EmbeddingSize);
-                register_buffer("centres", Centres);
+                register_buffer(CentresName, zeros(spec.ClassCount, spec.EmbeddingSize));
             }
         }
 
@@ -38,8 +38,13 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         /// <summary>The second classifier of <see cref="HeadKind.AveragedPair"/>, else null.</summary>
         public ClassifierHead SecondClassifier { get; }
 
-        /// <summary>Class centres (classes × embedding) of <see cref="HeadKind.NearestCentre"/>, else null.</summary>
-        public Tensor Centres { get; }
+        private const string CentresName = "centres";
+
+        /// <summary>
+        /// Class centres (classes × embedding) of <see cref="HeadKind.NearestCentre"/>, else null. Read from the registered
+        /// buffer each time: moving the network to another device (training on a GPU) replaces the buffer's tensor.
+        /// </summary>
+        public Tensor Centres => Spec.Head == HeadKind.NearestCentre ? named_buffers().First(b => b.name == CentresName).buffer : null;
 
         /// <summary>Class logits of the first classifier.</summary>
         public override Tensor forward(Tensor input) => classifier.forward(backbone.forward(input));
