@@ -24,33 +24,22 @@ namespace Microsoft.ML.DomainAdaptation.Losses
             using var scope = NewDisposeScope();
             long n = sourceFeatures.shape[0], m = targetFeatures.shape[0];
             Tensor result;
+            double twoSigmaSquared = 2 * probabilitySigma * probabilitySigma;
             if (estimator == MmdEstimator.Linear)
             {
                 long pairs = Math.Min(n, m) / 2;
                 if (pairs < 1)
                     throw new ArgumentException($"The linear JMMD estimator needs at least two rows per domain; got {n} source and {m} target rows.");
-                // Pairs (x_{2i}, x_{2i+1}), (y_{2i}, y_{2i+1}); the four squared distances of each pair of pairs, per layer.
-                Tensor Distances(Tensor s, Tensor t)
-                {
-                    var sp = s.narrow(0, 0, 2 * pairs).reshape(pairs, 2, -1);
-                    var tp = t.narrow(0, 0, 2 * pairs).reshape(pairs, 2, -1);
-                    var (x1, x2, y1, y2) = (sp.select(1, 0), sp.select(1, 1), tp.select(1, 0), tp.select(1, 1));
-                    return stack(new[] { x1 - x2, y1 - y2, x1 - y2, x2 - y1 }, 0).pow(2).sum(2);
-                }
-                var featureDistances = Distances(sourceFeatures, targetFeatures);
+                var featureDistances = MmdLoss.PairSquaredDistances(sourceFeatures, targetFeatures, pairs);
                 var k = featureKernels.Apply(featureDistances, featureDistances.detach().mean() + MmdLoss.BandwidthEpsilon)
-                    * (-Distances(sourceProbabilities, targetProbabilities) / (2 * probabilitySigma * probabilitySigma)).exp();
+                    * (-MmdLoss.PairSquaredDistances(sourceProbabilities, targetProbabilities, pairs) / twoSigmaSquared).exp();
                 result = (k[0] + k[1] - k[2] - k[3]).mean();
             }
             else
             {
-                var features = cat(new[] { sourceFeatures, targetFeatures }, 0);
-                var probabilities = cat(new[] { sourceProbabilities, targetProbabilities }, 0);
-                var featureDistances = (features.unsqueeze(0) - features.unsqueeze(1)).pow(2).sum(2);
-                long all = n + m;
-                var bandwidth = featureDistances.detach().sum() / (all * all - all) + MmdLoss.BandwidthEpsilon;
-                var probabilityDistances = (probabilities.unsqueeze(0) - probabilities.unsqueeze(1)).pow(2).sum(2);
-                var k = featureKernels.Apply(featureDistances, bandwidth) * (-probabilityDistances / (2 * probabilitySigma * probabilitySigma)).exp();
+                var featureDistances = MmdLoss.JointSquaredDistances(sourceFeatures, targetFeatures);
+                var k = featureKernels.Apply(featureDistances, MmdLoss.HeuristicBandwidth(featureDistances))
+                    * (-MmdLoss.JointSquaredDistances(sourceProbabilities, targetProbabilities) / twoSigmaSquared).exp();
                 result = MmdLoss.FromKernelMatrix(k, n, m, estimator == MmdEstimator.Unbiased);
             }
             return result.MoveToOuterDisposeScope();

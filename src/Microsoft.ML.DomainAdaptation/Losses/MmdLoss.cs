@@ -74,13 +74,11 @@ namespace Microsoft.ML.DomainAdaptation.Losses
 
         private static Tensor Quadratic(Tensor source, Tensor target, GaussianKernelFamily kernels, bool unbiased, Tensor sourceWeights)
         {
-            long n = source.shape[0], m = target.shape[0], all = n + m;
+            long n = source.shape[0], m = target.shape[0];
             if (unbiased && (n < 2 || m < 2))
                 throw new ArgumentException($"The unbiased MMD estimator needs at least two rows per domain; got {n} source and {m} target rows.");
-            var joint = cat(new[] { source, target }, 0);
-            var squaredDistances = (joint.unsqueeze(0) - joint.unsqueeze(1)).pow(2).sum(2);
-            var bandwidth = squaredDistances.detach().sum() / (all * all - all) + BandwidthEpsilon;
-            var k = kernels.Apply(squaredDistances, bandwidth);
+            var squaredDistances = JointSquaredDistances(source, target);
+            var k = kernels.Apply(squaredDistances, HeuristicBandwidth(squaredDistances));
             var kss = k.narrow(0, 0, n).narrow(1, 0, n);
             var ktt = k.narrow(0, n, m).narrow(1, n, m);
             var kst = k.narrow(0, 0, n).narrow(1, n, m);
@@ -97,6 +95,35 @@ namespace Microsoft.ML.DomainAdaptation.Losses
             var sourceTerm = (pairWeights * kss * offDiagonalSource).sum() / (pairWeights * offDiagonalSource).sum();
             var targetTerm = (ktt * offDiagonalTarget).sum() / (m * (m - 1));
             return sourceTerm + targetTerm - 2 * cross;
+        }
+
+        /// <summary>‖z_i − z_j‖² for every pair of rows of the joint batch z = (source rows, then target rows).</summary>
+        public static Tensor JointSquaredDistances(Tensor source, Tensor target)
+        {
+            using var scope = NewDisposeScope();
+            var joint = cat(new[] { source, target }, 0);
+            return (joint.unsqueeze(0) - joint.unsqueeze(1)).pow(2).sum(2).MoveToOuterDisposeScope();
+        }
+
+        /// <summary>The mean heuristic: mean squared distance between distinct rows of the joint batch (detached) + ε.</summary>
+        public static Tensor HeuristicBandwidth(Tensor jointSquaredDistances)
+        {
+            long all = jointSquaredDistances.shape[0];
+            return jointSquaredDistances.detach().sum() / (all * all - all) + BandwidthEpsilon;
+        }
+
+        /// <summary>
+        /// The linear estimator's squared distances (4 × P): consecutive rows form pairs (x_{2i}, x_{2i+1}), (y_{2i}, y_{2i+1}),
+        /// and each pair of pairs needs (x1, x2), (y1, y2), (x1, y2), (x2, y1).
+        /// </summary>
+        public static Tensor PairSquaredDistances(Tensor source, Tensor target, long pairs)
+        {
+            using var scope = NewDisposeScope();
+            var sourcePairs = source.narrow(0, 0, 2 * pairs).reshape(pairs, 2, source.shape[1]);
+            var targetPairs = target.narrow(0, 0, 2 * pairs).reshape(pairs, 2, target.shape[1]);
+            var (x1, x2) = (sourcePairs.select(1, 0), sourcePairs.select(1, 1));
+            var (y1, y2) = (targetPairs.select(1, 0), targetPairs.select(1, 1));
+            return stack(new[] { x1 - x2, y1 - y2, x1 - y2, x2 - y1 }, 0).pow(2).sum(2).MoveToOuterDisposeScope();
         }
 
         /// <summary>
@@ -122,13 +149,7 @@ namespace Microsoft.ML.DomainAdaptation.Losses
             long pairs = Math.Min(source.shape[0], target.shape[0]) / 2;
             if (pairs < 1)
                 throw new ArgumentException($"The linear MMD estimator needs at least two rows per domain; got {source.shape[0]} source and {target.shape[0]} target rows.");
-            long d = source.shape[1];
-            var sourcePairs = source.narrow(0, 0, 2 * pairs).reshape(pairs, 2, d);
-            var targetPairs = target.narrow(0, 0, 2 * pairs).reshape(pairs, 2, d);
-            var (x1, x2) = (sourcePairs.select(1, 0), sourcePairs.select(1, 1));
-            var (y1, y2) = (targetPairs.select(1, 0), targetPairs.select(1, 1));
-            // The four squared distances each pair of pairs needs: (x1, x2), (y1, y2), (x1, y2), (x2, y1).
-            var squaredDistances = stack(new[] { x1 - x2, y1 - y2, x1 - y2, x2 - y1 }, 0).pow(2).sum(2);
+            var squaredDistances = PairSquaredDistances(source, target, pairs);
             var bandwidth = squaredDistances.detach().mean() + BandwidthEpsilon;
             var k = kernels.Apply(squaredDistances, bandwidth);
             if (sourceWeights is null)
