@@ -13,6 +13,21 @@ using Microsoft.ML.Transforms;
 //   dotnet run --project samples/Digits -c Release -- [--iterations 2000] [--seeds 0] [--batch 64]
 //       [--direction mnist-opencv:optdigits,optdigits:mnist-opencv] [--methods SourceOnly,DANN,...|all] [--size 28]
 //       [--set "Option=value;..."]   (sets the named option fields of every method run)
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine("""
+        Digits: adapt a digit classifier from one real handwriting collection to another.
+          --iterations N     training steps per run (default 2000)
+          --batch N          rows per domain per step (default 64)
+          --seeds 0,1,2      seeds; several give mean ± sd (default 0)
+          --direction S:T    comma-separated source:target pairs of mnist-opencv, optdigits (default both)
+          --methods A,B|all  method names (below); default: the main job's list
+          --size N           image side in pixels (default 28)
+          --set "F=v;..."    sets the named option fields of every method run
+        Methods:
+        """ + "\n  " + string.Join(", ", DigitsMethods.Names));
+    return;
+}
 var arguments = ParseArguments(args);
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "64"));
