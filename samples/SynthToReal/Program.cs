@@ -13,6 +13,7 @@ using Microsoft.ML.Transforms;
 // adapt it to real handwritten digits (unlabeled target), then measure on the real target's test split.
 //   dotnet run --project samples/SynthToReal -c Release -- [--rows 20000] [--iterations 2000] [--batch 64] [--seeds 0]
 //       [--targets mnist-opencv,optdigits] [--methods SourceOnly,DANN,...|all] [--images folder] [--fonts path,...]
+//       [--grid synthetic-vs-real.png] [--upper-bound true]
 var arguments = ParseArguments(args);
 int rows = int.Parse(arguments.GetValueOrDefault("rows", "20000"));
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
@@ -45,6 +46,17 @@ if (arguments.TryGetValue("images", out var imageFolder))
     Console.WriteLine($"Wrote 100 synthetic digits to {imageFolder}/<digit>/<row>.png");
 }
 
+if (arguments.TryGetValue("grid", out var gridPath))
+{
+    // Synthetic rows next to the real ones, two rows of each, so the shift can be seen.
+    var gridRows = new List<(string Name, IDataView Data)> { ("synthetic", mlContext.Data.LoadSyntheticDigits(Synthetic(40, 0))) };
+    // The real test splits are sorted by class: a shuffle shows every digit.
+    gridRows.AddRange(targets.Select(t => (t, mlContext.Data.ShuffleRows(DigitsDomains.Load(mlContext, t, "test", Size), seed: 0, shufflePoolSize: 2000))));
+    DigitGrid.Write(gridPath, gridRows, Size, columns: 20, rowsPerDomain: 2);
+    Console.WriteLine($"Wrote {gridPath}: rows of {string.Join(", ", gridRows.Select(r => r.Name))} digits, two rows each.");
+}
+bool upperBound = bool.Parse(arguments.GetValueOrDefault("upper-bound", "true"));
+
 // Cached: rendered once, then every method reads the same rows from memory.
 var clock = Stopwatch.StartNew();
 var source = mlContext.Data.Cache(mlContext.Data.LoadSyntheticDigits(Synthetic(rows, 0)));
@@ -71,11 +83,18 @@ foreach (var targetName in targets)
     var unlabeledTarget = mlContext.Transforms.DropColumns("Label").Fit(target).Transform(target);
     var trainingData = mlContext.Data.CombineDomains(source, unlabeledTarget);
 
-    foreach (var method in methodNames)
+    // The upper bound users compare against: the same network and steps trained on the real target's own labels.
+    var labeledTarget = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+        .Fit(target).Transform(target);
+    var runs = methodNames.Select(m => (Name: m, Method: m, Data: trainingData)).ToList();
+    if (upperBound)
+        runs.Add(("SourceOnly on real target labels (upper bound)", "SourceOnly", mlContext.Data.CombineDomains(labeledTarget, unlabeledTarget)));
+
+    foreach (var (name, method, data) in runs)
     {
         foreach (int seed in seeds)
         {
-            Console.WriteLine($"synthetic -> {targetName}: {method}, seed {seed}");
+            Console.WriteLine($"synthetic -> {targetName}: {name}, seed {seed}");
             var options = DigitsMethods.Create(method);
             options.Backbone = new LeNetBackboneOptions { Channels = 1, Height = Size, Width = Size, Normalization = options.Backbone.Normalization };
             options.Iterations = iterations;
@@ -85,11 +104,11 @@ foreach (var targetName in targets)
             options.ProgressInterval = Math.Max(1, iterations / 4);
             var watch = Stopwatch.StartNew();
             // The synthetic label is already a key: no MapValueToKey before training.
-            var model = mlContext.Transforms.DomainAdapt(options).Fit(trainingData);
+            var model = mlContext.Transforms.DomainAdapt(options).Fit(data);
             double seconds = watch.Elapsed.TotalSeconds;
             var targetMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(targetTest));
             var sourceMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(sourceTest));
-            results.Add(new Result($"synthetic -> {targetName}", method, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
+            results.Add(new Result($"synthetic -> {targetName}", name, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
                 targetMetrics.LogLoss, sourceMetrics.MicroAccuracy, seconds / iterations * 1000));
         }
     }
@@ -126,7 +145,7 @@ static Dictionary<string, string> ParseArguments(string[] args)
     for (int i = 0; i < args.Length; i += 2)
     {
         if (!args[i].StartsWith("--") || i + 1 >= args.Length)
-            throw new ArgumentException($"Expected '--option value' pairs (--rows, --iterations, --batch, --seeds, --targets, --methods, --images, --fonts); got '{args[i]}'.");
+            throw new ArgumentException($"Expected '--option value' pairs (--rows, --iterations, --batch, --seeds, --targets, --methods, --images, --fonts, --grid, --upper-bound); got '{args[i]}'.");
         result[args[i][2..]] = args[i + 1];
     }
     return result;
