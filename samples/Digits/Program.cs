@@ -28,7 +28,7 @@ if (args.Contains("--help") || args.Contains("-h"))
         """ + "\n  " + string.Join(", ", DigitsMethods.Names));
     return;
 }
-var arguments = ParseArguments(args);
+var arguments = ResultTable.ParseArguments(args, "--iterations, --batch, --seeds, --direction, --methods, --size, --set");
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "64"));
 int size = int.Parse(arguments.GetValueOrDefault("size", "28"));
@@ -38,7 +38,7 @@ var directions = arguments.GetValueOrDefault("direction", $"{DigitsDomains.Mnist
 var methodNames = !arguments.TryGetValue("methods", out var list) ? DigitsMethods.Default
     : list == "all" ? DigitsMethods.Names : list.Split(',');
 
-var results = new List<Result>();
+var results = new List<RunResult>();
 var failures = new List<string>();
 foreach (var (sourceName, targetName) in directions)
 {
@@ -89,7 +89,7 @@ foreach (var (sourceName, targetName) in directions)
             double seconds = clock.Elapsed.TotalSeconds;
             var targetMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(targetTest));
             var sourceMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(sourceTest));
-            results.Add(new Result($"{sourceName} -> {targetName}", method, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
+            results.Add(new RunResult($"{sourceName} -> {targetName}", method, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
                 targetMetrics.LogLoss, sourceMetrics.MicroAccuracy, seconds / iterations * 1000));
         }
     }
@@ -98,27 +98,10 @@ foreach (var (sourceName, targetName) in directions)
 Console.WriteLine();
 Console.WriteLine($"Target test metrics (ML.NET MulticlassClassification.Evaluate), {iterations} steps, batch {batchSize} + {batchSize}, seeds {string.Join(",", seeds)}; mean ± standard deviation over seeds; Fit seconds per 1,000 steps.");
 Console.WriteLine();
-Console.WriteLine("| direction | method | target MicroAccuracy % | target MacroAccuracy % | target LogLoss | source MicroAccuracy % | s / 1000 steps |");
-Console.WriteLine("|---|---|---|---|---|---|---|");
-foreach (var group in results.GroupBy(r => (r.Direction, r.Method)))
-{
-    var g = group.ToArray();
-    Console.WriteLine($"| {group.Key.Direction} | {group.Key.Method} | {Stat(g.Select(r => r.TargetMicro * 100))} | {Stat(g.Select(r => r.TargetMacro * 100))} | " +
-        $"{Stat(g.Select(r => r.TargetLogLoss), "F3")} | {Stat(g.Select(r => r.SourceMicro * 100))} | {g.Average(r => r.SecondsPer1000):F1} |");
-}
+ResultTable.Print(results, "source MicroAccuracy %");
 
 if (failures.Count > 0)
     Console.WriteLine($"\nDiverged (not in the table): {string.Join("; ", failures)}.");
-
-static string Stat(IEnumerable<double> values, string format = "F1")
-{
-    var v = values.ToArray();
-    double mean = v.Average();
-    if (v.Length == 1)
-        return mean.ToString(format);
-    double std = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
-    return $"{mean.ToString(format)} ± {std.ToString(format)}";
-}
 
 // --set "Field=value;Field=value": sets public option fields by name (e.g. DiscrepancyWeight=0.5;AdversarialOptimizer=Adam).
 static void SetOptions(DomainAdaptationOptions options, string assignments)
@@ -133,18 +116,3 @@ static void SetOptions(DomainAdaptationOptions options, string assignments)
             : Convert.ChangeType(parts[1], type, System.Globalization.CultureInfo.InvariantCulture));
     }
 }
-
-static Dictionary<string, string> ParseArguments(string[] args)
-{
-    var result = new Dictionary<string, string>();
-    for (int i = 0; i < args.Length; i += 2)
-    {
-        if (!args[i].StartsWith("--") || i + 1 >= args.Length)
-            throw new ArgumentException($"Expected '--option value' pairs (--iterations, --batch, --seeds, --direction, --methods, --size, --set); got '{args[i]}'.");
-        result[args[i][2..]] = args[i + 1];
-    }
-    return result;
-}
-
-internal sealed record Result(string Direction, string Method, int Seed, double TargetMicro, double TargetMacro, double TargetLogLoss,
-    double SourceMicro, double SecondsPer1000);

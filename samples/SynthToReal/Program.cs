@@ -14,7 +14,7 @@ using Microsoft.ML.Transforms;
 //   dotnet run --project samples/SynthToReal -c Release -- [--rows 20000] [--iterations 2000] [--batch 64] [--seeds 0]
 //       [--targets mnist-opencv,optdigits] [--methods SourceOnly,DANN,...|all] [--images folder] [--fonts path,...]
 //       [--grid synthetic-vs-real.png] [--upper-bound true]
-var arguments = ParseArguments(args);
+var arguments = ResultTable.ParseArguments(args, "--rows, --iterations, --batch, --seeds, --targets, --methods, --images, --fonts, --grid, --upper-bound");
 int rows = int.Parse(arguments.GetValueOrDefault("rows", "20000"));
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "64"));
@@ -71,7 +71,7 @@ Console.WriteLine($"Rendered {rows} synthetic digits in {clock.Elapsed.TotalSeco
 // Held-out synthetic rows (another seed) measure how well the source itself is learned.
 var sourceTest = mlContext.Data.Cache(mlContext.Data.LoadSyntheticDigits(Synthetic(2000, 1)));
 
-var results = new List<Result>();
+var results = new List<RunResult>();
 foreach (var targetName in targets)
 {
     var target = DigitsDomains.Load(mlContext, targetName, "train", Size);
@@ -108,7 +108,7 @@ foreach (var targetName in targets)
             double seconds = watch.Elapsed.TotalSeconds;
             var targetMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(targetTest));
             var sourceMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(sourceTest));
-            results.Add(new Result($"synthetic -> {targetName}", name, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
+            results.Add(new RunResult($"synthetic -> {targetName}", name, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
                 targetMetrics.LogLoss, sourceMetrics.MicroAccuracy, seconds / iterations * 1000));
         }
     }
@@ -118,38 +118,6 @@ Console.WriteLine();
 Console.WriteLine($"Real target test metrics (ML.NET MulticlassClassification.Evaluate), {rows} synthetic source rows, {iterations} steps, " +
     $"batch {batchSize} + {batchSize}, seeds {string.Join(",", seeds)}; mean ± standard deviation over seeds; Fit seconds per 1,000 steps.");
 Console.WriteLine();
-Console.WriteLine("| direction | method | target MicroAccuracy % | target MacroAccuracy % | target LogLoss | synthetic test MicroAccuracy % | s / 1000 steps |");
-Console.WriteLine("|---|---|---|---|---|---|---|");
-foreach (var group in results.GroupBy(r => (r.Direction, r.Method)))
-{
-    var g = group.ToArray();
-    Console.WriteLine($"| {group.Key.Direction} | {group.Key.Method} | {Stat(g.Select(r => r.TargetMicro * 100))} | {Stat(g.Select(r => r.TargetMacro * 100))} | " +
-        $"{Stat(g.Select(r => r.TargetLogLoss), "F3")} | {Stat(g.Select(r => r.SourceMicro * 100))} | {g.Average(r => r.SecondsPer1000):F1} |");
-}
+ResultTable.Print(results, "synthetic test MicroAccuracy %");
 Console.WriteLine();
 Console.WriteLine($"Generation: {generationRate:F0} synthetic rows/s (1 × {Size} × {Size}, one thread).");
-
-static string Stat(IEnumerable<double> values, string format = "F1")
-{
-    var v = values.ToArray();
-    double mean = v.Average();
-    if (v.Length == 1)
-        return mean.ToString(format);
-    double std = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
-    return $"{mean.ToString(format)} ± {std.ToString(format)}";
-}
-
-static Dictionary<string, string> ParseArguments(string[] args)
-{
-    var result = new Dictionary<string, string>();
-    for (int i = 0; i < args.Length; i += 2)
-    {
-        if (!args[i].StartsWith("--") || i + 1 >= args.Length)
-            throw new ArgumentException($"Expected '--option value' pairs (--rows, --iterations, --batch, --seeds, --targets, --methods, --images, --fonts, --grid, --upper-bound); got '{args[i]}'.");
-        result[args[i][2..]] = args[i + 1];
-    }
-    return result;
-}
-
-internal sealed record Result(string Direction, string Method, int Seed, double TargetMicro, double TargetMacro, double TargetLogLoss,
-    double SourceMicro, double SecondsPer1000);

@@ -104,17 +104,20 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var embeddings = tensor(new float[] { 0, 0, 3, 4, 2, 2 }, new long[] { 3, 2 }).requires_grad_(true);
             var centres = tensor(new float[] { 0, 1, 3, 3 }, new long[] { 2, 2 }).requires_grad_(true);
             // Row (0,0): to C0 = (0,1): 1, to C1 = (3,3): 18 → 1.  Row (3,4): 18 vs 1 → 1.  Row (2,2): 4 + 1 = 5 vs 1 + 1 = 2 → 2.
-            // Mean of the minima: (1 + 1 + 2) / 3 = 4/3.
+            // Mean of the minima: (1 + 1 + 2) / 3 = 4/3, over the centres' spread ‖C0 − C1‖² = 9 + 4 = 13.
             var loss = CentreLoss.Compute(embeddings, centres);
-            Assert.Equal(4.0 / 3, loss.item<float>(), 5);
+            Assert.Equal(4.0 / 3 / 13, loss.item<float>(), 6);
 
-            // dR/de_i = (2/3)(e_i − C_nearest): (0, −2/3), (0, 2/3), (−2/3, −2/3); the centres are constants.
+            // dR/de_i = (2/3)(e_i − C_nearest) / 13: (0, −2/39), (0, 2/39), (−2/39, −2/39); the centres are constants.
             loss.backward();
-            var expected = new[] { 0f, -2f / 3, 0f, 2f / 3, -2f / 3, -2f / 3 };
+            var expected = new[] { 0f, -2f / 39, 0f, 2f / 39, -2f / 39, -2f / 39 };
             var grad = embeddings.grad.data<float>().ToArray();
             for (int i = 0; i < expected.Length; i++)
                 Assert.Equal(expected[i], grad[i], 5);
             Assert.True(centres.grad is null || centres.grad.abs().sum().item<float>() == 0);
+
+            // The same embeddings and centres at ten times the scale give the same regulariser.
+            Assert.Equal(loss.item<float>(), CentreLoss.Compute(embeddings.detach() * 10, centres.detach() * 10).item<float>(), 6);
 
             // The nearest-centre logits are −d²: row (2,2) → (−5, −2).
             var logits = CentreLoss.Logits(embeddings.detach(), centres.detach()).data<float>().ToArray();

@@ -4,8 +4,15 @@ namespace Microsoft.ML.DomainAdaptation.Losses
 {
     /// <summary>
     /// Class centres of an embedding and M-ADDA's centre ("magnet") regulariser (Laradji &amp; Babanezhad 2018):
-    /// <c>R = 1/n Σ_i min_j ‖e_i − C_j‖²</c>, pulling each target embedding to its nearest source class centre.
+    /// <c>R = 1/n Σ_i min_j ‖e_i − C_j‖² / s</c>, pulling each target embedding to its nearest source class centre,
+    /// where <c>s</c> is the mean squared distance between two distinct centres.
     /// </summary>
+    /// <remarks>
+    /// Dividing by <c>s</c> makes R independent of the embedding's scale. The triplet loss's margin is absolute, so the
+    /// source encoder learns to spread the classes far apart (mean squared centre distances in the thousands on the
+    /// digits); unscaled, R then outweighed the adversarial loss by orders of magnitude and dragged the target encoder
+    /// off: 19.5 ± 8.2 % on optdigits → mnist-opencv against 39.0 ± 2.2 % with R switched off.
+    /// </remarks>
     internal static class CentreLoss
     {
         /// <param name="embeddings">n × d embeddings.</param>
@@ -14,7 +21,18 @@ namespace Microsoft.ML.DomainAdaptation.Losses
         {
             using var scope = NewDisposeScope();
             var distances = TripletLoss.SquaredDistances(embeddings, centres.detach());
-            return distances.min(1).values.mean().MoveToOuterDisposeScope();
+            return (distances.min(1).values.mean() / Spread(centres.detach())).MoveToOuterDisposeScope();
+        }
+
+        /// <summary>Mean squared distance between two distinct centres (1 when there are fewer than two, or all coincide).</summary>
+        public static Tensor Spread(Tensor centres)
+        {
+            using var scope = NewDisposeScope();
+            long k = centres.shape[0];
+            if (k < 2)
+                return ones(1, dtype: centres.dtype).squeeze().MoveToOuterDisposeScope();
+            var pairs = TripletLoss.SquaredDistances(centres, centres).sum() / (k * (k - 1));
+            return where(pairs.gt(1e-12), pairs, ones_like(pairs)).MoveToOuterDisposeScope();
         }
 
         /// <summary>Logits of the nearest-centre head: −‖e_i − C_j‖² (softmax of them is the head's probabilities).</summary>

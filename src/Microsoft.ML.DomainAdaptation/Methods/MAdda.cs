@@ -13,7 +13,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// triplet loss (batch-all on Euclidean distances, margin <see cref="TripletMargin"/>) so that source embeddings form one
     /// cluster per class; the class centres C_j (mean source embedding of class j under M_s) are kept in the model. The
     /// adversarial stage is ADDA's (<see cref="TwoStageAdversarialOptions"/>) with the centre regulariser added to the
-    /// target encoder's loss: <c>min_{M_t} BCE(D(M_t(x_t)), 1) + w · E_t[min_j ‖M_t(x_t) − C_j‖²]</c>, pulling each
+    /// target encoder's loss: <c>min_{M_t} BCE(D(M_t(x_t)), 1) + w · E_t[min_j ‖M_t(x_t) − C_j‖²] / s</c> (s: the mean squared
+    /// distance between two centres, so the regulariser does not depend on the embedding's scale), pulling each
     /// target embedding to its nearest source cluster. Rows are classified by their nearest centre
     /// (probabilities softmax(−‖e − C_j‖²)).
     /// </summary>
@@ -42,7 +43,7 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Margin m of the triplet loss, in (Euclidean) distance units. Default: 1 (M-ADDA's code). Must be positive.</summary>
         public float TripletMargin = 1f;
 
-        /// <summary>Weight w of the centre regulariser E[min_j ‖M_t(x_t) − C_j‖²]. Default: 1 (M-ADDA adds it unweighted). Must be non-negative.</summary>
+        /// <summary>Weight w of the centre regulariser E[min_j ‖M_t(x_t) − C_j‖²] / s (s: mean squared distance between centres). Default: 1. Must be non-negative.</summary>
         public float CentreWeight = 1f;
 
         internal override string MethodName => "M-ADDA";
