@@ -13,13 +13,14 @@ namespace Microsoft.ML.DomainAdaptation.Samples
     {
         public static void Print(IEnumerable<RunResult> results, string sourceColumn)
         {
-            Console.WriteLine($"| direction | method | target MicroAccuracy % | target MacroAccuracy % | target LogLoss | {sourceColumn} | s / 1000 steps |");
-            Console.WriteLine("|---|---|---|---|---|---|---|");
+            Console.WriteLine($"| direction | method | target MicroAccuracy % | target MacroAccuracy % | target LogLoss | {sourceColumn} | s / 1000 steps | target % per seed |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
             foreach (var group in results.GroupBy(r => (r.Direction, r.Method)))
             {
                 var g = group.ToArray();
                 Console.WriteLine($"| {group.Key.Direction} | {group.Key.Method} | {Stat(g.Select(r => r.TargetMicro * 100))} | {Stat(g.Select(r => r.TargetMacro * 100))} | " +
-                    $"{Stat(g.Select(r => r.TargetLogLoss), "F3")} | {Stat(g.Select(r => r.SourceMicro * 100))} | {g.Average(r => r.SecondsPer1000):F1} |");
+                    $"{Stat(g.Select(r => r.TargetLogLoss), "F3")} | {Stat(g.Select(r => r.SourceMicro * 100))} | {g.Average(r => r.SecondsPer1000):F1} | " +
+                    $"{string.Join(" / ", g.Select(r => (r.TargetMicro * 100).ToString("F1")))} |");
             }
         }
 
