@@ -163,7 +163,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var weak = tensor(new float[] { l99, 0, 0, 0, 0, l99 }, new long[] { 3, 2 }).requires_grad_(true);
             // Strong view: row 0 (0, 0) → CE to class 0 = ln 2; row 1 ignored; row 2 (ln 3, 0) → p₁ = 1/4, CE = ln 4.
             var strong = tensor(new float[] { 0, 0, 5, -5, MathF.Log(3), 0 }, new long[] { 3, 2 }).requires_grad_(true);
-            var loss = PseudoLabelLoss.Compute(weak, strong, 0.95, out var share);
+            var loss = PseudoLabelLoss.Compute(nn.functional.softmax(weak, 1), strong, 0.95, out var share);
             // Divided by all 3 rows: (ln 2 + ln 4) / 3 = ln 8 / 3.
             Assert.Equal(Math.Log(8) / 3, loss.item<float>(), 5);
             Assert.Equal(2f / 3, share.item<float>(), 5);
@@ -176,8 +176,23 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 Assert.Equal(expected[i], grad[i], 5);
 
             // A threshold above every confidence keeps no row: the loss is 0.
-            Assert.Equal(0, PseudoLabelLoss.Compute(weak, strong, 0.999, out var none).item<float>());
+            Assert.Equal(0, PseudoLabelLoss.Compute(nn.functional.softmax(weak, 1), strong, 0.999, out var none).item<float>());
             Assert.Equal(0, none.item<float>());
+        }
+
+        [Fact]
+        public void DistributionAlignmentDividesByTheRunningMeanAndRenormalises()
+        {
+            using var scope = NewDisposeScope();
+            // Running mean (0.8, 0.2): the network favours class 0. Row (0.6, 0.4) → (0.75, 2) / 2.75 = (0.272727, 0.727273):
+            // the rarely predicted class wins. Row (0.9, 0.1) → (1.125, 0.5) / 1.625 = (0.692308, 0.307692).
+            var p = tensor(new float[] { 0.6f, 0.4f, 0.9f, 0.1f }, new long[] { 2, 2 });
+            var aligned = Data(PseudoLabelLoss.Align(p, tensor(new float[] { 0.8f, 0.2f })));
+            var expected = new[] { 0.272727f, 0.727273f, 0.692308f, 0.307692f };
+            for (int i = 0; i < expected.Length; i++)
+                Assert.Equal(expected[i], aligned[i], 5);
+            // A uniform running mean changes nothing.
+            Assert.Equal(Data(p), Data(PseudoLabelLoss.Align(p, tensor(new float[] { 0.5f, 0.5f }))));
         }
 
         [Fact]

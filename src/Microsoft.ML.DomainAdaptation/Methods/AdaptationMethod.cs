@@ -50,6 +50,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
     {
         private readonly List<Module> _auxiliary = new();
         private readonly Training.Augmentations.Augmentation _augmentation;
+        private Tensor _targetPredictionMean; // running mean of the weak view's target predictions (distribution alignment)
 
         protected AdaptationMethod(MethodContext context)
         {
@@ -162,15 +163,29 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         /// when off or still warming up. The weak view is scored without gradient (in training mode, as the batch's other
         /// forward passes); only the strong view learns.
         /// </summary>
+        // About the last hundred target batches make the running mean.
+        private const double DistributionMomentum = 0.99;
+
         protected Tensor SelfTrainingLoss(Tensor targetFeatures, StepState state, LossLog losses)
         {
             if (_augmentation is null || state.Progress < Options.SelfTrainingWarmup)
                 return null;
-            Tensor weakLogits;
+            Tensor weak;
             using (no_grad())
-                weakLogits = Network.forward(_augmentation.Weak(targetFeatures));
+            {
+                weak = nn.functional.softmax(Network.forward(_augmentation.Weak(targetFeatures)), 1);
+                if (Options.SelfTrainingDistributionAlignment)
+                {
+                    var batchMean = weak.mean(new long[] { 0 });
+                    if (_targetPredictionMean is null)
+                        _targetPredictionMean = batchMean.detach().clone().DetachFromDisposeScope();
+                    else
+                        _targetPredictionMean.mul_(DistributionMomentum).add_(batchMean, alpha: 1 - DistributionMomentum);
+                    weak = Losses.PseudoLabelLoss.Align(weak, _targetPredictionMean);
+                }
+            }
             var strongLogits = Network.forward(_augmentation.Strong(targetFeatures));
-            var loss = Losses.PseudoLabelLoss.Compute(weakLogits, strongLogits, Options.SelfTrainingThreshold, out var confident);
+            var loss = Losses.PseudoLabelLoss.Compute(weak, strongLogits, Options.SelfTrainingThreshold, out var confident);
             losses.Add("self-training", loss);
             losses.Add("confident target share", confident);
             return loss * Options.SelfTrainingWeight;
@@ -197,6 +212,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             foreach (var module in _auxiliary)
                 module.Dispose();
             _augmentation?.Dispose();
+            _targetPredictionMean?.Dispose();
         }
     }
 }

@@ -108,6 +108,14 @@ namespace Microsoft.ML.DomainAdaptation
         public float SelfTrainingThreshold = 0.95f;
 
         /// <summary>
+        /// Distribution alignment of the pseudo-labels (ReMixMatch; Berthelot et al., ICLR 2020) for <see cref="SelfTrainingWeight"/>:
+        /// the weak view's probabilities are divided by their running mean over the recent target batches (about 100) and
+        /// renormalised before the threshold, assuming the target classes are about equally frequent. Without it, a source model
+        /// that is confidently wrong on the target can pull every target row into one class. Default: true.
+        /// </summary>
+        public bool SelfTrainingDistributionAlignment = true;
+
+        /// <summary>
         /// Share of the iterations, at the start, trained without the self-training loss (<see cref="SelfTrainingWeight"/>), so
         /// pseudo-labels come from a network that has already learned the source. Default: 0 (self-training from the first step;
         /// <see cref="SelfTrainingOptions"/> sets its own). Must be in [0, 1).
