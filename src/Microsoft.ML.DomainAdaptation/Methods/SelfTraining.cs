@@ -13,8 +13,13 @@ namespace Microsoft.ML.DomainAdaptation
     /// same translation plus a rotation of up to ±20°, contrast × [0.6, 1.4] and brightness ± 0.3 standard deviations (each
     /// image's own), and Gaussian noise of 0.15 standard deviations. Plain vectors (<see cref="MlpBackboneOptions"/>): weak =
     /// Gaussian noise of 0.1 per-feature batch standard deviations; strong = 20 % of the features zeroed plus noise of 0.3.
-    /// Pseudo-labels are only as good as the source model on the target: when it is often confidently wrong there, self-training
-    /// reinforces its mistakes; combine it with an alignment method, whose embedding makes the target predictions better.
+    /// Before the threshold the weak view's probabilities are divided by their running mean on the target and renormalised
+    /// (distribution alignment, <see cref="DomainAdaptationOptions.SelfTrainingDistributionAlignment"/>): without it, a source
+    /// model that is confidently wrong on the target pulled every target row of optdigits → mnist-opencv into one class (10 %).
+    /// Pseudo-labels are only as good as the source model on the target: where it is right on about half of the rows
+    /// (mnist-opencv → optdigits, 1,000 steps, 3 seeds) self-training alone gained 4.8 points (54.7 → 59.5 %); where it is right on a
+    /// quarter (optdigits → mnist-opencv) it lost 6.5. Combine it with an alignment method, whose embedding makes the target
+    /// predictions better: DANN + self-training gained 5.8 and 10.6 points over DANN on the two directions.
     /// </remarks>
     /// <example><code>
     /// var estimator = mlContext.Transforms.DomainAdapt(new SelfTrainingOptions { SelfTrainingThreshold = 0.9f });
