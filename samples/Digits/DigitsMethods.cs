@@ -26,6 +26,9 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             ("MCC", () => new MccOptions()),
             ("DANN+MCC", () => new DannOptions { MccWeight = 1 }),
             ("MMD+MCC", () => new MmdOptions { MccWeight = 1 }),
+            ("SelfTraining", () => new SelfTrainingOptions()),
+            ("DANN+ST", () => new DannOptions { SelfTrainingWeight = 1 }),
+            ("MMD+ST", () => new MmdOptions { SelfTrainingWeight = 1 }),
         };
 
         public static string[] Names => All.Select(m => m.Name).ToArray();

@@ -224,6 +224,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             () => new AddaOptions(), () => new MAddaOptions(), () => new ClassCriterionOptions(),
             () => new CdanOptions(), () => new CdanOptions { EntropyConditioning = true, MaxFullMapSize = 4 }, () => new JanOptions(),
             () => new MccOptions(), () => new DannOptions { MccWeight = 1 },
+            () => new SelfTrainingOptions { SelfTrainingThreshold = 0.5f }, () => new DannOptions { SelfTrainingWeight = 1, SelfTrainingThreshold = 0.5f },
         }.Select((create, i) => new object[] { $"{i}-{create().GetType().Name}", create });
 
         /// <summary>The input checks live in the estimator, before any method is made: every method meets them the same way.</summary>

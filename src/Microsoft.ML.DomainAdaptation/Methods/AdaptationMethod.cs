@@ -10,8 +10,8 @@ using static TorchSharp.torch.nn;
 
 namespace Microsoft.ML.DomainAdaptation.Methods
 {
-    /// <summary>What a method is built from: its options and the architecture of the network to train.</summary>
-    internal sealed record MethodContext(DomainAdaptationOptions Options, NetworkSpec Spec);
+    /// <summary>What a method is built from: its options, the architecture of the network to train, and the training seed.</summary>
+    internal sealed record MethodContext(DomainAdaptationOptions Options, NetworkSpec Spec, int Seed = 0);
 
     /// <summary>
     /// One training step's batches: labeled source rows; target rows (null when the method uses none); and, with
@@ -49,11 +49,16 @@ namespace Microsoft.ML.DomainAdaptation.Methods
     internal abstract class AdaptationMethod : IDisposable
     {
         private readonly List<Module> _auxiliary = new();
+        private readonly Training.Augmentations.Augmentation _augmentation;
+        private Tensor _targetPredictionMean; // running mean of the weak view's target predictions (distribution alignment)
 
         protected AdaptationMethod(MethodContext context)
         {
             Options = context.Options;
             Network = new ScoringNetwork(context.Spec);
+            // Its own generator: the augmentations' draws leave libtorch's default stream (weights, other methods' noise) as it was.
+            if (Options.SelfTrainingWeight > 0)
+                _augmentation = new Training.Augmentations.Augmentation(context.Spec, context.Seed);
         }
 
         public DomainAdaptationOptions Options { get; }
@@ -127,6 +132,9 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                     losses.Add("mcc", mcc);
                     total = total + mcc * Options.MccWeight;
                 }
+                var selfTraining = SelfTrainingLoss(batch.TargetFeatures, state, losses);
+                if (selfTraining is not null)
+                    total = total + selfTraining;
             }
             var supervised = TargetLabelLoss(batch, losses);
             if (supervised is not null)
@@ -151,6 +159,39 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         }
 
         /// <summary>
+        /// FixMatch self-training on the target batch (<see cref="DomainAdaptationOptions.SelfTrainingWeight"/>), weighted, or null
+        /// when off or still warming up. The weak view is scored without gradient (in training mode, as the batch's other
+        /// forward passes); only the strong view learns.
+        /// </summary>
+        // About the last hundred target batches make the running mean.
+        private const double DistributionMomentum = 0.99;
+
+        protected Tensor SelfTrainingLoss(Tensor targetFeatures, StepState state, LossLog losses)
+        {
+            if (_augmentation is null || state.Progress < Options.SelfTrainingWarmup)
+                return null;
+            Tensor weak;
+            using (no_grad())
+            {
+                weak = nn.functional.softmax(Network.forward(_augmentation.Weak(targetFeatures)), 1);
+                if (Options.SelfTrainingDistributionAlignment)
+                {
+                    var batchMean = weak.mean(new long[] { 0 });
+                    if (_targetPredictionMean is null)
+                        _targetPredictionMean = batchMean.detach().clone().DetachFromDisposeScope();
+                    else
+                        _targetPredictionMean.mul_(DistributionMomentum).add_(batchMean, alpha: 1 - DistributionMomentum);
+                    weak = Losses.PseudoLabelLoss.Align(weak, _targetPredictionMean);
+                }
+            }
+            var strongLogits = Network.forward(_augmentation.Strong(targetFeatures));
+            var loss = Losses.PseudoLabelLoss.Compute(weak, strongLogits, Options.SelfTrainingThreshold, out var confident);
+            losses.Add("self-training", loss);
+            losses.Add("confident target share", confident);
+            return loss * Options.SelfTrainingWeight;
+        }
+
+        /// <summary>
         /// Called once after the last step with every training row of each domain (e.g. AdaBN re-estimates the
         /// normalisation statistics on the target). Default: nothing.
         /// </summary>
@@ -170,6 +211,8 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             }
             foreach (var module in _auxiliary)
                 module.Dispose();
+            _augmentation?.Dispose();
+            _targetPredictionMean?.Dispose();
         }
     }
 }

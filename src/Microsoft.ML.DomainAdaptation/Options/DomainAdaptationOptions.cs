@@ -90,6 +90,38 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Temperature T of the softmax the MCC loss reads (<see cref="MccWeight"/>). Default: 2.5 (the paper's). Must be positive.</summary>
         public float MccTemperature = 2.5f;
 
+        /// <summary>
+        /// Weight of FixMatch-style self-training on the target rows (Sohn et al., NeurIPS 2020), added to the method's own
+        /// losses: a weakly augmented view of each target batch gives pseudo-labels where its top softmax probability reaches
+        /// <see cref="SelfTrainingThreshold"/>, and a strongly augmented view of the same rows learns them by cross-entropy
+        /// (the augmentations are listed on <see cref="SelfTrainingOptions"/>). Default: 0 (off), except in
+        /// <see cref="SelfTrainingOptions"/>. Must be non-negative. Methods with their own optimisation phases (MCD, ADDA,
+        /// M-ADDA, class criterion) reject a non-zero value.
+        /// </summary>
+        public float SelfTrainingWeight;
+
+        /// <summary>
+        /// Confidence τ a pseudo-label needs (<see cref="SelfTrainingWeight"/>): the weak view's top softmax probability must be at
+        /// least τ. Default: 0.95 (FixMatch's); lower it when the source-only model is rarely that confident on the target.
+        /// Must be in (0, 1].
+        /// </summary>
+        public float SelfTrainingThreshold = 0.95f;
+
+        /// <summary>
+        /// Distribution alignment of the pseudo-labels (ReMixMatch; Berthelot et al., ICLR 2020) for <see cref="SelfTrainingWeight"/>:
+        /// the weak view's probabilities are divided by their running mean over the recent target batches (about 100) and
+        /// renormalised before the threshold, assuming the target classes are about equally frequent. Without it, a source model
+        /// that is confidently wrong on the target can pull every target row into one class. Default: true.
+        /// </summary>
+        public bool SelfTrainingDistributionAlignment = true;
+
+        /// <summary>
+        /// Share of the iterations, at the start, trained without the self-training loss (<see cref="SelfTrainingWeight"/>), so
+        /// pseudo-labels come from a network that has already learned the source. Default: 0 (self-training from the first step;
+        /// <see cref="SelfTrainingOptions"/> sets its own). Must be in [0, 1).
+        /// </summary>
+        public float SelfTrainingWarmup;
+
         /// <summary>Seed of weight initialisation and batch sampling. Default: null, which takes one from the
         /// <see cref="MLContext"/>'s random source (so <c>new MLContext(seed: 1)</c> gives repeatable models).</summary>
         public int? Seed;
@@ -115,8 +147,12 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>The backbone normalisation the method trains with, given the one the options ask for.</summary>
         internal virtual NormalizationKind RequiredNormalization(NormalizationKind requested) => requested;
 
-        /// <summary>True when the method trains with the shared step, which adds the common target losses (<see cref="MccWeight"/>).</summary>
+        /// <summary>True when the method trains with the shared step, which adds the common target losses (<see cref="MccWeight"/>,
+        /// <see cref="SelfTrainingWeight"/>).</summary>
         internal virtual bool UsesSharedStep => true;
+
+        /// <summary>True when a common target loss is on: methods that otherwise skip target batches must draw them.</summary>
+        internal bool UsesSharedTargetLosses => MccWeight > 0 || SelfTrainingWeight > 0;
 
         /// <summary>Creates the method's training module.</summary>
         internal abstract AdaptationMethod CreateMethod(MethodContext context);
@@ -151,6 +187,11 @@ namespace Microsoft.ML.DomainAdaptation
             Check(MccWeight >= 0 && float.IsFinite(MccWeight), nameof(MccWeight), MccWeight, "must be non-negative");
             Check(MccTemperature > 0 && float.IsFinite(MccTemperature), nameof(MccTemperature), MccTemperature, "must be positive");
             Check(MccWeight == 0 || UsesSharedStep, nameof(MccWeight), MccWeight,
+                $"must be 0 for {MethodName}, whose own optimisation phases do not take the shared target losses");
+            Check(SelfTrainingWeight >= 0 && float.IsFinite(SelfTrainingWeight), nameof(SelfTrainingWeight), SelfTrainingWeight, "must be non-negative");
+            Check(SelfTrainingThreshold > 0 && SelfTrainingThreshold <= 1, nameof(SelfTrainingThreshold), SelfTrainingThreshold, "must be in (0, 1]");
+            Check(SelfTrainingWarmup >= 0 && SelfTrainingWarmup < 1, nameof(SelfTrainingWarmup), SelfTrainingWarmup, "must be in [0, 1)");
+            Check(SelfTrainingWeight == 0 || UsesSharedStep, nameof(SelfTrainingWeight), SelfTrainingWeight,
                 $"must be 0 for {MethodName}, whose own optimisation phases do not take the shared target losses");
             ValidateMethodOptions();
             if (RequiredNormalization(Backbone.Normalization) == NormalizationKind.BatchNorm)

@@ -48,7 +48,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 torch.manual_seed(seed);
                 var random = new Random(seed);
 
-                using var method = options.CreateMethod(new MethodContext(options, spec));
+                using var method = options.CreateMethod(new MethodContext(options, spec, seed));
                 method.MoveTo(device);
                 method.CreateOptimizers();
                 using var source = new BatchSampler(

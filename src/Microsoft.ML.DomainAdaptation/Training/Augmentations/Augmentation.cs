@@ -1,0 +1,166 @@
+using System;
+using Microsoft.ML.DomainAdaptation.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
+{
+    /// <summary>
+    /// Random views of a batch for consistency training, drawn from one seeded generator so a run repeats exactly.
+    /// Images (LeNet backbone, rows of C × H × W planar pixels):
+    /// <list type="bullet">
+    /// <item><b>weak</b>: a random integer translation of up to ⌊size / 8⌋ pixels per axis (3 at 28 × 28), edges replicated
+    /// (pad + crop); no flip (digits and text are not mirror-invariant).</item>
+    /// <item><b>strong</b>: the same translation range plus a rotation of up to ±20° (bilinear, edges replicated), contrast
+    /// scaled by c ∈ [0.6, 1.4] around the image mean, brightness shifted by b ∈ [−0.3, 0.3] image standard deviations, and
+    /// Gaussian noise of 0.15 image standard deviations.</item>
+    /// </list>
+    /// Intensities are changed relative to each image's own mean and standard deviation, so the views do not depend on
+    /// whether pixels are 0–255, 0–1 or −1–1. Plain vectors (MLP backbone) have no geometry: weak adds Gaussian noise of 0.1
+    /// per-feature batch standard deviations; strong zeroes 20 % of the features (feature dropout, the features' mean for
+    /// standardised inputs) and adds noise of 0.3 standard deviations.
+    /// </summary>
+    internal sealed class Augmentation : IDisposable
+    {
+        internal const double StrongMaxDegrees = 20, StrongContrast = 0.4, StrongBrightness = 0.3, StrongNoise = 0.15;
+        internal const double VectorWeakNoise = 0.1, VectorStrongNoise = 0.3, VectorDropout = 0.2;
+
+        private readonly bool _images;
+        private readonly long[] _imageShape;
+        private readonly Generator _generator;
+
+        /// <param name="spec">The network the views feed: its backbone tells images (C, H, W) from plain vectors.</param>
+        /// <param name="seed">Seed of the augmentations' own generator (separate from libtorch's default one).</param>
+        public Augmentation(NetworkSpec spec, long seed)
+        {
+            _images = spec.Backbone == BackboneKind.LeNet;
+            _imageShape = new long[] { spec.Channels, spec.Height, spec.Width };
+            _generator = new Generator(unchecked((ulong)seed), CPU);
+        }
+
+        /// <summary>The weak view of rows of flattened features (n × d), on their device.</summary>
+        public Tensor Weak(Tensor features)
+        {
+            using var scope = NewDisposeScope();
+            var result = _images
+                ? ImageAugmentation.Weak(AsImages(features), _generator).reshape(features.shape)
+                : VectorAugmentation.Weak(features, _generator);
+            return result.MoveToOuterDisposeScope();
+        }
+
+        /// <summary>The strong view of rows of flattened features (n × d), on their device.</summary>
+        public Tensor Strong(Tensor features)
+        {
+            using var scope = NewDisposeScope();
+            var result = _images
+                ? ImageAugmentation.Strong(AsImages(features), _generator).reshape(features.shape)
+                : VectorAugmentation.Strong(features, _generator);
+            return result.MoveToOuterDisposeScope();
+        }
+
+        private Tensor AsImages(Tensor features) => features.reshape(features.shape[0], _imageShape[0], _imageShape[1], _imageShape[2]);
+
+        public void Dispose() => _generator.Dispose();
+    }
+
+    /// <summary>
+    /// Augmentations of batched images [N, C, H, W]: each image draws its own parameters from <c>generator</c> (a CPU
+    /// generator; the parameters then move to the images' device). The deterministic cores take the parameters, for tests.
+    /// </summary>
+    internal static class ImageAugmentation
+    {
+        /// <summary>Largest weak (and strong) translation in pixels along an axis of <paramref name="size"/> pixels: ⌊size / 8⌋, at least 1.</summary>
+        public static int MaxShift(long size) => (int)Math.Max(1, size / 8);
+
+        public static Tensor Weak(Tensor images, Generator generator) =>
+            Translate(images, RandomShifts(images, generator));
+
+        public static Tensor Strong(Tensor images, Generator generator)
+        {
+            long n = images.shape[0];
+            var shifts = RandomShifts(images, generator);
+            var degrees = Uniform(n, Augmentation.StrongMaxDegrees, generator);
+            var warped = RotateAndTranslate(images, degrees.to(images.device), shifts);
+            var contrast = 1 + Uniform(n, Augmentation.StrongContrast, generator);
+            var brightness = Uniform(n, Augmentation.StrongBrightness, generator);
+            var adjusted = ContrastAndBrightness(warped, contrast.to(images.device), brightness.to(images.device));
+            var noise = randn(images.shape, generator: generator).to(images.device);
+            return AddNoise(adjusted, noise, Augmentation.StrongNoise);
+        }
+
+        /// <summary>Shifts (n × 2: dx, dy) uniform in [−MaxShift, MaxShift] pixels, per image.</summary>
+        public static Tensor RandomShifts(Tensor images, Generator generator)
+        {
+            long n = images.shape[0];
+            var dx = randint(-MaxShift(images.shape[3]), MaxShift(images.shape[3]) + 1, new long[] { n, 1 }, generator: generator);
+            var dy = randint(-MaxShift(images.shape[2]), MaxShift(images.shape[2]) + 1, new long[] { n, 1 }, generator: generator);
+            return cat(new[] { dx, dy }, 1).to(images.device);
+        }
+
+        /// <summary>
+        /// Moves each image by whole pixels (shifts n × 2: dx right, dy down), replicating the edge pixels into the uncovered
+        /// border: the same as padding by the edge values and cropping, and exact (nearest sampling at pixel centres).
+        /// </summary>
+        public static Tensor Translate(Tensor images, Tensor shifts) =>
+            Warp(images, zeros(images.shape[0], device: images.device), shifts, GridSampleMode.Nearest);
+
+        /// <summary>Rotates each image about its centre by its angle (n, degrees) and moves it by its shift (n × 2 pixels); bilinear, edges replicated.</summary>
+        public static Tensor RotateAndTranslate(Tensor images, Tensor degrees, Tensor shifts) =>
+            Warp(images, degrees, shifts, GridSampleMode.Bilinear);
+
+        /// <summary>x' = m + c (x − m) + b s per image, with m and s the image's mean and standard deviation (over C, H, W).</summary>
+        public static Tensor ContrastAndBrightness(Tensor images, Tensor contrast, Tensor brightness)
+        {
+            var (mean, std) = Statistics(images);
+            return mean + contrast.view(-1, 1, 1, 1) * (images - mean) + brightness.view(-1, 1, 1, 1) * std;
+        }
+
+        /// <summary>x' = x + σ s ε per image (ε the given standard normal noise, s the image's standard deviation).</summary>
+        public static Tensor AddNoise(Tensor images, Tensor noise, double sigma)
+        {
+            var (_, std) = Statistics(images);
+            return images + noise * (std * sigma);
+        }
+
+        private static (Tensor Mean, Tensor Std) Statistics(Tensor images)
+        {
+            var flat = images.reshape(images.shape[0], -1);
+            return (flat.mean(new long[] { 1 }).view(-1, 1, 1, 1), flat.std(1, unbiased: false).view(-1, 1, 1, 1));
+        }
+
+        private static Tensor Uniform(long n, double half, Generator generator) => (rand(new long[] { n }, generator: generator) * 2 - 1) * half;
+
+        private static Tensor Warp(Tensor images, Tensor degrees, Tensor shifts, GridSampleMode mode)
+        {
+            long n = images.shape[0], height = images.shape[2], width = images.shape[3];
+            // affine_grid maps output to input coordinates in [−1, 1]: output pixel p samples the input at R p − t, so the
+            // content moves by +t. One pixel is 2 / size in these units (align_corners = false: pixel centres at odd multiples of 1 / size).
+            var radians = degrees.to(ScalarType.Float32) * (Math.PI / 180);
+            var cos = radians.cos();
+            var sin = radians.sin();
+            var tx = -shifts[.., 0].to(ScalarType.Float32) * (2.0 / width);
+            var ty = -shifts[.., 1].to(ScalarType.Float32) * (2.0 / height);
+            var theta = stack(new[] { cos, -sin, tx, sin, cos, ty }, 1).view(n, 2, 3);
+            var grid = nn.functional.affine_grid(theta, new[] { n, images.shape[1], height, width }, align_corners: false);
+            return nn.functional.grid_sample(images, grid, mode, GridSamplePaddingMode.Border, align_corners: false);
+        }
+    }
+
+    /// <summary>The fallback for plain feature vectors [N, D]: Gaussian noise and feature dropout, scaled per feature by the batch's standard deviation.</summary>
+    internal static class VectorAugmentation
+    {
+        public static Tensor Weak(Tensor features, Generator generator) =>
+            features + Noise(features, generator) * (FeatureStd(features) * Augmentation.VectorWeakNoise);
+
+        public static Tensor Strong(Tensor features, Generator generator)
+        {
+            var std = FeatureStd(features);
+            var keep = rand(features.shape, generator: generator).ge(Augmentation.VectorDropout).to(features.device);
+            return features * keep + Noise(features, generator) * (std * Augmentation.VectorStrongNoise);
+        }
+
+        private static Tensor Noise(Tensor features, Generator generator) => randn(features.shape, generator: generator).to(features.device);
+
+        private static Tensor FeatureStd(Tensor features) => features.std(0, unbiased: false, keepdim: true);
+    }
+}
