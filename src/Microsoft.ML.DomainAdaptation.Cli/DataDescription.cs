@@ -23,6 +23,12 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// <summary>Tables: the feature columns, in order.</summary>
         public string[] FeatureColumns { get; set; }
 
+        /// <summary>Tables: each feature column's source mean, subtracted before the network sees it.</summary>
+        public float[] FeatureMeans { get; set; }
+
+        /// <summary>Tables: each feature column's source standard deviation (1 for a constant column), divided by.</summary>
+        public float[] FeatureScales { get; set; }
+
         /// <summary>Tables: the label column.</summary>
         public string LabelColumn { get; set; }
 

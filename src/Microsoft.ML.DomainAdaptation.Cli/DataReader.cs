@@ -261,6 +261,26 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                         throw new CliException(ExitCodes.BadInput, $"Table '{path}', row {r + 1}, column '{names[featureIndices[j]]}': '{text}' is not a finite number.");
                 }
             }
+            // Columns of a table come in any units: standardise them with the source's statistics (kept in the model),
+            // as the images are brought to [−1, 1], so that the default learning rate suits every table.
+            if (source)
+            {
+                int d = featureIndices.Length;
+                description.FeatureMeans = new float[d];
+                description.FeatureScales = new float[d];
+                for (int j = 0; j < d; j++)
+                {
+                    double mean = features.Average(f => (double)f[j]);
+                    double std = Math.Sqrt(features.Average(f => (f[j] - mean) * (f[j] - mean)));
+                    description.FeatureMeans[j] = (float)mean;
+                    description.FeatureScales[j] = std > 1e-8 ? (float)std : 1f;
+                }
+            }
+            foreach (var f in features)
+            {
+                for (int j = 0; j < f.Length; j++)
+                    f[j] = (f[j] - description.FeatureMeans[j]) / description.FeatureScales[j];
+            }
             var labels = labelIndex < 0 ? null : values.Select(r => r[labelIndex].Length == 0 ? null : r[labelIndex]).ToArray();
             return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(1, values.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
         }
