@@ -4,7 +4,8 @@ using System.Linq;
 
 namespace Microsoft.ML.DomainAdaptation.Samples
 {
-    /// <summary>The methods the digits sample compares, by the name it prints, with the options it trains them with.</summary>
+    /// <summary>The methods the digits sample compares, by the name it prints, with the options it trains them with; the
+    /// mlnet-da tool (src/Microsoft.ML.DomainAdaptation.Cli) compiles this file too and takes the same names.</summary>
     public static class DigitsMethods
     {
         private static readonly (string Name, Func<DomainAdaptationOptions> Create)[] All =

@@ -115,7 +115,9 @@ namespace Microsoft.ML.DomainAdaptation.Data.Benchmarks
             if (resized != null && !region.ScalePixels(resized, SKFilterQuality.High))
                 throw new InvalidDataException("Cannot resize the image.");
             var final = resized ?? region;
-            var pixels = final.GetPixelSpan();
+            // GetPixels (not GetPixelSpan, whose return type changed in SkiaSharp 3): the mlnet-da tool runs this under
+            // SkiaSharp 3, which ScottPlot brings.
+            ReadOnlySpan<byte> pixels = SyntheticDigits.Pixels(final);
             int plane = width * height, rowBytes = final.RowBytes; // a cropped subset keeps its parent's row stride
             for (int p = 0; p < plane; p++)
             {

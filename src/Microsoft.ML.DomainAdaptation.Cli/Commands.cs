@@ -1,0 +1,234 @@
+using System;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.ML.Data;
+using Microsoft.ML.DomainAdaptation.Samples;
+using Spectre.Console;
+
+namespace Microsoft.ML.DomainAdaptation.Cli
+{
+    /// <summary>The tool's commands: their options and what they do.</summary>
+    internal static class Commands
+    {
+        private const string DataHelp = "an IDX images file (labels from --*-labels or the '*labels*idx1*' file beside it), " +
+            "a folder of class/image files, or a .csv/.tsv table with a header";
+
+        public static System.CommandLine.Command Train()
+        {
+            var method = Required<string>("--method", $"The method: {string.Join(", ", DigitsMethods.Names)} (case-insensitive); 'auto' is not available yet.", "-m");
+            var source = Required<string>("--source", $"Labeled source data: {DataHelp}.", "-s");
+            var target = Required<string>("--target", "Target data, same kind as the source; its labels, if any, are not used for training.", "-t");
+            var sourceLabels = Optional<string>("--source-labels", "IDX labels file of the source images.");
+            var targetLabels = Optional<string>("--target-labels", "IDX labels file of the target images (only to print the target accuracy).");
+            var labelColumn = WithDefault("--label-column", "Tables: the label column; every other all-numeric column is a feature.", "Label");
+            var iterations = WithDefault("--iterations", "Training steps.", 2000, "-i");
+            var batch = WithDefault("--batch", "Rows per domain and step.", 64, "-b");
+            var learningRate = WithDefault("--learning-rate", "SGD learning rate (annealed).", 0.01f);
+            var seed = WithDefault("--seed", "Random seed (same seed, same model).", 0);
+            var network = WithDefault("--network", "Backbone: lenet (images), mlp (any vector), or auto: lenet for images, mlp for tables.", "auto");
+            network.AcceptOnlyFromAmong("auto", "lenet", "mlp");
+            var imageSize = Optional<int?>("--image-size", "Images: height and width the images are resized to (IDX: the source's own by default; folders: 32).");
+            var channels = Optional<int?>("--channels", "Images: 1 (grey) or 3 (RGB). IDX: 1 by default; folders: 3.");
+            var threads = WithDefault("--threads", "CPU threads for libtorch.", Environment.ProcessorCount);
+            var output = WithDefault("--output", "The model file to write (an ML.NET model zip).", "model.zip", "-o");
+            var command = new System.CommandLine.Command("train", "Train a domain-adaptation model and save it as an ML.NET model zip.")
+            {
+                method, source, target, sourceLabels, targetLabels, labelColumn, iterations, batch, learningRate, seed, network,
+                imageSize, channels, threads, output,
+            };
+            command.SetAction(r => Program.Run(() =>
+            {
+                string methodName = Program.MethodName(r.GetValue(method));
+                var options = Program.CreateMethod(methodName);
+                var mlContext = new MLContext(seed: r.GetValue(seed));
+                var settings = new DataReader.Settings { ImageSize = r.GetValue(imageSize), Channels = r.GetValue(channels), LabelColumn = r.GetValue(labelColumn) };
+                var (sourceData, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings);
+                var targetData = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target");
+                Console.WriteLine($"Source: {sourceData.Count} rows, target: {targetData.Count} rows; {description}.");
+
+                string networkName = r.GetValue(network) == "auto" ? (description.IsImage ? "lenet" : "mlp") : r.GetValue(network);
+                if (networkName == "lenet" && !description.IsImage)
+                    throw new CliException(ExitCodes.BadInput, "--network lenet needs images (an IDX file or an image folder); use mlp for tables.");
+                var normalization = options.Backbone.Normalization; // the method's table chooses only the normalisation
+                options.Backbone = networkName == "lenet"
+                    ? new LeNetBackboneOptions { Channels = description.Shape[0], Height = description.Shape[1], Width = description.Shape[2], Normalization = normalization }
+                    : new MlpBackboneOptions { Normalization = normalization };
+                options.Iterations = r.GetValue(iterations);
+                options.BatchSize = r.GetValue(batch);
+                options.LearningRate = r.GetValue(learningRate);
+                options.Seed = r.GetValue(seed);
+                options.NumberOfThreads = r.GetValue(threads);
+                description.Method = methodName;
+                description.Network = networkName;
+                description.Iterations = options.Iterations;
+                description.Seed = r.GetValue(seed);
+
+                var training = mlContext.Data.CombineDomains(sourceData.ToDataView(mlContext, description), targetData.ToDataView(mlContext, description, withLabels: false));
+                var clock = Stopwatch.StartNew();
+                var model = TrainingProgressBar.Fit(mlContext, options, methodName, training);
+                Console.WriteLine($"Trained {methodName} ({networkName}) for {options.Iterations} steps in {clock.Elapsed.TotalSeconds:F1} s.");
+
+                string path = Program.PrepareOutput(r.GetValue(output));
+                mlContext.Model.Save(model, training.Schema, path);
+                description.WriteInto(path);
+                Console.WriteLine($"Model written to {path}");
+
+                Console.WriteLine($"Source accuracy (training rows): {Accuracy(mlContext, model, sourceData.ToDataView(mlContext, description)):P1}");
+                if (targetData.HasLabels)
+                    Console.WriteLine($"Target accuracy (its labels were not used for training): {Accuracy(mlContext, model, targetData.ToDataView(mlContext, description, requireKnownLabels: false)):P1}");
+                model.Dispose();
+                return ExitCodes.Success;
+            }));
+            return command;
+        }
+
+        public static System.CommandLine.Command Evaluate()
+        {
+            var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
+            var data = Required<string>("--data", $"Labeled data in the model's format: {DataHelp}.", "-d");
+            var labels = Optional<string>("--labels", "IDX labels file of the images.");
+            var command = new System.CommandLine.Command("evaluate", "Print ML.NET's multiclass metrics (micro/macro accuracy, log-loss, per-class accuracy, confusion matrix) of a model on labeled data.")
+            {
+                model, data, labels,
+            };
+            command.SetAction(r => Program.Run(() =>
+            {
+                var mlContext = new MLContext(seed: 0);
+                var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
+                using var _ = transformer;
+                var rows = DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data");
+                if (!rows.HasLabels)
+                    throw new CliException(ExitCodes.BadInput, $"Data '{r.GetValue(data)}' has no labels to evaluate against.");
+                var metrics = mlContext.MulticlassClassification.Evaluate(transformer.Transform(rows.ToDataView(mlContext, description)));
+
+                var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+                table.AddRow("Rows", rows.Count.ToString(CultureInfo.InvariantCulture));
+                table.AddRow("MicroAccuracy", metrics.MicroAccuracy.ToString("F4", CultureInfo.InvariantCulture));
+                table.AddRow("MacroAccuracy", metrics.MacroAccuracy.ToString("F4", CultureInfo.InvariantCulture));
+                table.AddRow("LogLoss", metrics.LogLoss.ToString("F4", CultureInfo.InvariantCulture));
+                table.AddRow("LogLossReduction", metrics.LogLossReduction.ToString("F4", CultureInfo.InvariantCulture));
+                var recall = metrics.ConfusionMatrix.PerClassRecall;
+                for (int k = 0; k < recall.Count; k++)
+                    table.AddRow(Markup.Escape($"Accuracy of class {description.ClassNames[k]}"), recall[k].ToString("F4", CultureInfo.InvariantCulture));
+                AnsiConsole.Write(table);
+                Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
+                return ExitCodes.Success;
+            }));
+            return command;
+        }
+
+        public static System.CommandLine.Command Predict()
+        {
+            var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
+            var data = Required<string>("--data", $"Data in the model's format: {DataHelp}.", "-d");
+            var labels = Optional<string>("--labels", "IDX labels file of the images (copied into the output).");
+            var output = WithDefault("--output", "The CSV file to write: row, label (if any), predicted label, one probability per class.", "predictions.csv", "-o");
+            var command = new System.CommandLine.Command("predict", "Score data with a model and write the predicted classes and probabilities to a CSV file.")
+            {
+                model, data, labels, output,
+            };
+            command.SetAction(r => Program.Run(() =>
+            {
+                var mlContext = new MLContext(seed: 0);
+                var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
+                using var _ = transformer;
+                var rows = DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data");
+                var scored = transformer.Transform(rows.ToDataView(mlContext, description, requireKnownLabels: false));
+                var scores = scored.GetColumn<float[]>(transformer.ScoreColumnName).ToArray();
+                string path = Program.PrepareOutput(r.GetValue(output));
+                using (var writer = new StreamWriter(path, false, new UTF8Encoding(false)))
+                {
+                    bool withLabels = rows.HasLabels;
+                    writer.WriteLine(string.Join(",", new[] { "Row" }.Concat(withLabels ? new[] { "Label" } : Array.Empty<string>())
+                        .Append("PredictedLabel").Concat(description.ClassNames.Select(c => "P(" + c + ")")).Select(Csv)));
+                    for (int i = 0; i < rows.Count; i++)
+                    {
+                        int best = Array.IndexOf(scores[i], scores[i].Max());
+                        var cells = new[] { rows.RowNames[i] }.Concat(withLabels ? new[] { rows.Labels[i] ?? "" } : Array.Empty<string>())
+                            .Append(description.ClassNames[best]).Select(Csv)
+                            .Concat(scores[i].Select(p => p.ToString("G6", CultureInfo.InvariantCulture)));
+                        writer.WriteLine(string.Join(",", cells));
+                    }
+                }
+                Console.WriteLine($"{rows.Count} predictions written to {path}");
+                return ExitCodes.Success;
+            }));
+            return command;
+        }
+
+        public static System.CommandLine.Command ExportOnnx()
+        {
+            var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
+            var output = WithDefault("--output", "The ONNX file to write.", "model.onnx", "-o");
+            var command = new System.CommandLine.Command("export-onnx", "Export a model's network to ONNX: input Features float [N, D]; outputs Embedding, Score (class probabilities) and PredictedLabel (0-based class index).")
+            {
+                model, output,
+            };
+            command.SetAction(r => Program.Run(() =>
+            {
+                var mlContext = new MLContext(seed: 0);
+                var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
+                using var _ = transformer;
+                string path = Program.PrepareOutput(r.GetValue(output));
+                transformer.ExportToOnnx(path);
+                Console.WriteLine($"ONNX model written to {path}: input Features float [N, {transformer.FeatureSize}] ({description}); " +
+                    $"outputs Embedding [N, {transformer.EmbeddingSize}], Score [N, {transformer.ClassCount}], PredictedLabel int64 [N].");
+                Console.WriteLine($"PredictedLabel k is class: {string.Join(", ", description.ClassNames.Select((c, k) => $"{k} = {c}"))}.");
+                return ExitCodes.Success;
+            }));
+            return command;
+        }
+
+        public static System.CommandLine.Command Report()
+        {
+            var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
+            var source = Required<string>("--source", $"Source data in the model's format: {DataHelp}.", "-s");
+            var target = Required<string>("--target", "Target data in the model's format (labeled for its accuracy; unlabeled rows still appear in the projections).", "-t");
+            var sourceLabels = Optional<string>("--source-labels", "IDX labels file of the source images.");
+            var targetLabels = Optional<string>("--target-labels", "IDX labels file of the target images.");
+            var maxPoints = WithDefault("--max-points", "Rows per domain drawn in the projections (a seeded random subset).", 1000);
+            var output = WithDefault("--output", "The folder to write index.html, metrics.csv and the PNG plots into.", "report", "-o");
+            var command = new System.CommandLine.Command("report", "Write a report folder: metrics table, per-class accuracy bars and 2-D PCA projections of the source and target embeddings, shown by index.html.")
+            {
+                model, source, target, sourceLabels, targetLabels, maxPoints, output,
+            };
+            command.SetAction(r => Program.Run(() =>
+            {
+                var mlContext = new MLContext(seed: 0);
+                var modelPath = r.GetValue(model);
+                var (transformer, description) = ModelFile.Load(mlContext, modelPath);
+                using var _ = transformer;
+                var sourceData = DataReader.Read(mlContext, r.GetValue(source), r.GetValue(sourceLabels), description, "Source");
+                var targetData = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target");
+                if (r.GetValue(maxPoints) < 2)
+                    throw new CliException(ExitCodes.BadInput, $"--max-points must be at least 2; got {r.GetValue(maxPoints)}.");
+                string folder = Path.GetFullPath(r.GetValue(output));
+                Directory.CreateDirectory(folder);
+                var files = ReportWriter.Write(mlContext, transformer, description, Path.GetFileName(modelPath),
+                    ("source", sourceData), ("target", targetData), r.GetValue(maxPoints), folder);
+                Console.WriteLine($"Report written to {Path.Combine(folder, "index.html")} ({string.Join(", ", files)}).");
+                return ExitCodes.Success;
+            }));
+            return command;
+        }
+
+        private static double Accuracy(MLContext mlContext, ITransformer model, IDataView data) =>
+            mlContext.MulticlassClassification.Evaluate(model.Transform(data)).MicroAccuracy;
+
+        private static string Csv(string value) =>
+            value.IndexOfAny(new[] { ',', '"', '\n', '\r' }) < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";
+
+        private static Option<T> Required<T>(string name, string description, params string[] aliases) =>
+            new Option<T>(name, aliases) { Description = description, Required = true };
+
+        private static Option<T> Optional<T>(string name, string description, params string[] aliases) =>
+            new Option<T>(name, aliases) { Description = description };
+
+        private static Option<T> WithDefault<T>(string name, string description, T value, params string[] aliases) =>
+            new Option<T>(name, aliases) { Description = description, DefaultValueFactory = _ => value };
+    }
+}

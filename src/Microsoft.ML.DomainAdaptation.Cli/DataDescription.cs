@@ -1,0 +1,79 @@
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Text.Json;
+
+namespace Microsoft.ML.DomainAdaptation.Cli
+{
+    /// <summary>
+    /// How mlnet-da turned files into features for a model, kept in the model zip beside ML.NET's entries so that
+    /// evaluate, predict and report read new data the same way (size, channels, columns, classes).
+    /// </summary>
+    internal sealed class DataDescription
+    {
+        /// <summary>The zip entry; ML.NET's Model.Load ignores entries it does not know.</summary>
+        public const string EntryName = "MlnetDa/data.json";
+
+        /// <summary>"images" (IDX files or image folders) or "table" (CSV/TSV).</summary>
+        public string Kind { get; set; }
+
+        /// <summary>Feature shape: channels, height, width for images; the column count for tables.</summary>
+        public int[] Shape { get; set; }
+
+        /// <summary>Tables: the feature columns, in order.</summary>
+        public string[] FeatureColumns { get; set; }
+
+        /// <summary>Tables: each feature column's source mean, subtracted before the network sees it.</summary>
+        public float[] FeatureMeans { get; set; }
+
+        /// <summary>Tables: each feature column's source standard deviation (1 for a constant column), divided by.</summary>
+        public float[] FeatureScales { get; set; }
+
+        /// <summary>Tables: the label column.</summary>
+        public string LabelColumn { get; set; }
+
+        /// <summary>The classes, in key order (key k+1 = ClassNames[k]).</summary>
+        public string[] ClassNames { get; set; }
+
+        public string Method { get; set; }
+        public string Network { get; set; }
+        public int Iterations { get; set; }
+        public int Seed { get; set; }
+
+        public bool IsImage => Kind == "images";
+
+        public void WriteInto(string modelPath)
+        {
+            using var zip = ZipFile.Open(modelPath, ZipArchiveMode.Update);
+            zip.GetEntry(EntryName)?.Delete();
+            using var stream = zip.CreateEntry(EntryName).Open();
+            JsonSerializer.Serialize(stream, this, new JsonSerializerOptions { WriteIndented = true });
+        }
+
+        public static DataDescription ReadFrom(string modelPath)
+        {
+            if (!File.Exists(modelPath))
+                throw new CliException(ExitCodes.BadInput, $"Model file '{modelPath}' does not exist.");
+            try
+            {
+                using var zip = ZipFile.OpenRead(modelPath);
+                var entry = zip.GetEntry(EntryName)
+                    ?? throw new CliException(ExitCodes.BadInput,
+                        $"Model file '{modelPath}' has no '{EntryName}' entry: it was not written by 'mlnet-da train', so the tool does not know how to read data for it.");
+                using var stream = entry.Open();
+                var description = JsonSerializer.Deserialize<DataDescription>(stream);
+                if (description?.Shape == null || description.ClassNames == null || description.ClassNames.Length == 0)
+                    throw new CliException(ExitCodes.BadInput, $"Model file '{modelPath}': its '{EntryName}' entry is incomplete.");
+                return description;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CliException(ExitCodes.BadInput, $"Model file '{modelPath}' is not a zip file ({e.Message}).", e);
+            }
+        }
+
+        public override string ToString() => IsImage
+            ? $"images {string.Join(" × ", Shape)} (channels × height × width), {ClassNames.Length} classes"
+            : $"table of {FeatureColumns.Length} feature columns, label '{LabelColumn}', {ClassNames.Length} classes";
+    }
+}

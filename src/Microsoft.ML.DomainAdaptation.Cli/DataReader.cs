@@ -1,0 +1,291 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Microsoft.ML.Data;
+using Microsoft.ML.DomainAdaptation.Samples;
+
+namespace Microsoft.ML.DomainAdaptation.Cli
+{
+    /// <summary>
+    /// Reads the three kinds of data the tool takes, told apart by the path: a folder is an image folder
+    /// (<c>class/image</c>), a .csv/.tsv/.txt file a table with a header, anything else an IDX file of images (with its
+    /// labels in a second IDX file).
+    /// </summary>
+    internal static class DataReader
+    {
+        /// <summary>Settings of the first (source) read that fix the description.</summary>
+        public sealed class Settings
+        {
+            public int? ImageSize;
+            public int? Channels;
+            public string LabelColumn = "Label";
+        }
+
+        /// <summary>Reads the labeled source and describes it: the model's feature shape and classes come from it.</summary>
+        public static (TabularData Data, DataDescription Description) ReadSource(MLContext mlContext, string path, string labelsPath, Settings settings)
+        {
+            var description = new DataDescription();
+            TabularData data;
+            switch (KindOf(path))
+            {
+                case Kind.Folder:
+                    int size = settings.ImageSize ?? 32, channels = settings.Channels ?? 3;
+                    description.Kind = "images";
+                    description.Shape = new[] { channels, size, size };
+                    data = ReadFolder(mlContext, path, description);
+                    break;
+                case Kind.Table:
+                    description.Kind = "table";
+                    description.LabelColumn = settings.LabelColumn;
+                    data = ReadTable(mlContext, path, description, source: true);
+                    break;
+                default:
+                    var images = ReadIdx(path);
+                    description.Kind = "images";
+                    description.Shape = new[] { settings.Channels ?? 1, settings.ImageSize ?? images.Dimensions[1], settings.ImageSize ?? images.Dimensions[2] };
+                    data = FromIdx(images, path, ResolveIdxLabels(path, labelsPath), description);
+                    break;
+            }
+            if (!data.HasLabels)
+                throw new CliException(ExitCodes.BadInput, $"Source '{path}' has no labels ({LabelHint(path, description)}): the source domain must be labeled.");
+            description.ClassNames = TabularData.ClassesOf(data);
+            if (description.ClassNames.Length < 2)
+                throw new CliException(ExitCodes.BadInput, $"Source '{path}' has {description.ClassNames.Length} class; at least 2 are needed.");
+            return (data, description);
+        }
+
+        /// <summary>Reads data in the model's shape: target, evaluation or scoring rows (labels optional).</summary>
+        public static TabularData Read(MLContext mlContext, string path, string labelsPath, DataDescription description, string role)
+        {
+            var kind = KindOf(path);
+            if (description.IsImage && kind == Kind.Table || !description.IsImage && kind != Kind.Table)
+                throw new CliException(ExitCodes.BadInput,
+                    $"{role} '{path}' is {(kind == Kind.Table ? "a table" : "image data")} but the model was trained on {description}.");
+            return kind switch
+            {
+                Kind.Folder => ReadFolder(mlContext, path, description),
+                Kind.Table => ReadTable(mlContext, path, description, source: false),
+                _ => FromIdx(ReadIdx(path), path, ResolveIdxLabels(path, labelsPath), description),
+            };
+        }
+
+        private enum Kind { Idx, Folder, Table }
+
+        private static Kind KindOf(string path)
+        {
+            if (string.IsNullOrWhiteSpace(path))
+                throw new CliException(ExitCodes.BadInput, "A data path is required.");
+            if (Directory.Exists(path))
+                return Kind.Folder;
+            if (!File.Exists(path))
+                throw new CliException(ExitCodes.BadInput, $"Data path '{path}' does not exist (expected an IDX file, an image folder or a .csv/.tsv file).");
+            string extension = Path.GetExtension(path).ToLowerInvariant();
+            return extension is ".csv" or ".tsv" or ".txt" ? Kind.Table : Kind.Idx;
+        }
+
+        private static string LabelHint(string path, DataDescription description) => description.Kind switch
+        {
+            "table" => $"column '{description.LabelColumn}'",
+            _ when Directory.Exists(path) => "class sub-folders",
+            _ => "give the labels' IDX file with --source-labels, or put it beside the images as '*labels*idx1*'",
+        };
+
+        private static IdxFile ReadIdx(string path)
+        {
+            try
+            {
+                var file = IdxFile.Read(path);
+                if (file.Dimensions.Length != 3)
+                    throw new CliException(ExitCodes.BadInput,
+                        $"IDX file '{path}' has {file.Dimensions.Length} dimensions ({string.Join(" × ", file.Dimensions)}); expected images: count × height × width.");
+                return file;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CliException(ExitCodes.BadInput, $"'{path}' is neither a folder, a .csv/.tsv table nor a readable IDX file: {e.Message}", e);
+            }
+        }
+
+        /// <summary>The labels file given, else the MNIST naming convention beside the images (images → labels, idx3 → idx1).</summary>
+        private static string ResolveIdxLabels(string imagesPath, string labelsPath)
+        {
+            if (labelsPath != null)
+            {
+                if (!File.Exists(labelsPath))
+                    throw new CliException(ExitCodes.BadInput, $"Labels file '{labelsPath}' does not exist.");
+                return labelsPath;
+            }
+            string name = Path.GetFileName(imagesPath);
+            string guess = name.Replace("images", "labels").Replace("idx3", "idx1");
+            string candidate = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(imagesPath)), guess);
+            return guess != name && File.Exists(candidate) ? candidate : null;
+        }
+
+        /// <summary>IDX pixels (0–255) resized bilinearly to the model's size and scaled to [−1, 1], as the digits sample does.</summary>
+        private static TabularData FromIdx(IdxFile images, string path, string labelsPath, DataDescription description)
+        {
+            int channels = description.Shape[0], height = description.Shape[1], width = description.Shape[2];
+            int n = images.Count, h = images.Dimensions[1], w = images.Dimensions[2];
+            string[] labels = null;
+            if (labelsPath != null)
+            {
+                var labelFile = IdxFile.Read(labelsPath);
+                if (labelFile.Count != n)
+                    throw new CliException(ExitCodes.BadInput, $"Labels file '{labelsPath}' has {labelFile.Count} labels for the {n} images of '{path}'.");
+                labels = labelFile.Values.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+            }
+            var features = new float[n][];
+            for (int i = 0; i < n; i++)
+            {
+                var pixels = new ReadOnlySpan<float>(images.Values, i * h * w, h * w);
+                var grey = h == height && w == width ? pixels.ToArray() : DigitsDomains.ResizeBilinear(pixels, h, w, height, width);
+                var row = new float[channels * height * width];
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int p = 0; p < grey.Length; p++)
+                        row[c * grey.Length + p] = grey[p] / 127.5f - 1f;
+                }
+                features[i] = row;
+            }
+            return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
+        }
+
+        private static TabularData ReadFolder(MLContext mlContext, string folder, DataDescription description)
+        {
+            IDataView view;
+            try
+            {
+                view = mlContext.Data.LoadImageFolder(folder, new ImageFolderOptions
+                {
+                    LoadPixels = true,
+                    Channels = description.Shape[0],
+                    Height = description.Shape[1],
+                    Width = description.Shape[2],
+                });
+            }
+            catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException)
+            {
+                throw new CliException(ExitCodes.BadInput, e.Message, e);
+            }
+            var classNames = default(VBuffer<ReadOnlyMemory<char>>);
+            view.Schema["Label"].GetKeyValues(ref classNames);
+            var names = classNames.DenseValues().Select(v => v.ToString()).ToArray();
+            var features = new List<float[]>();
+            var labels = new List<string>();
+            var paths = new List<string>();
+            using var cursor = view.GetRowCursor(view.Schema);
+            var getFeatures = cursor.GetGetter<VBuffer<float>>(view.Schema["Features"]);
+            var getLabel = cursor.GetGetter<uint>(view.Schema["Label"]);
+            var getPath = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["ImagePath"]);
+            VBuffer<float> row = default;
+            uint key = 0;
+            ReadOnlyMemory<char> imagePath = default;
+            while (cursor.MoveNext())
+            {
+                getFeatures(ref row);
+                getLabel(ref key);
+                getPath(ref imagePath);
+                features.Add(row.DenseValues().ToArray());
+                labels.Add(key == 0 ? null : names[key - 1]);
+                paths.Add(imagePath.ToString());
+            }
+            return new TabularData { Features = features.ToArray(), Labels = labels.ToArray(), RowNames = paths.ToArray() };
+        }
+
+        /// <summary>A table with a header: the label column, and as features every other column whose values are all
+        /// numbers (source), or the model's feature columns by name (other data).</summary>
+        private static TabularData ReadTable(MLContext mlContext, string path, DataDescription description, bool source)
+        {
+            char separator = Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
+            string header = File.ReadLines(path).FirstOrDefault()
+                ?? throw new CliException(ExitCodes.BadInput, $"Table '{path}' is empty; expected a header line then one row per example.");
+            if (separator == ',' && header.Contains('\t') && !header.Contains(','))
+                separator = '\t';
+            var names = header.Split(separator).Select(n => n.Trim().Trim('"')).ToArray();
+            var loader = mlContext.Data.CreateTextLoader(new TextLoader.Options
+            {
+                HasHeader = true,
+                Separators = new[] { separator },
+                AllowQuoting = true,
+                Columns = names.Select((n, i) => new TextLoader.Column("c" + i, DataKind.String, i)).ToArray(),
+            });
+            var view = loader.Load(path);
+            var values = new List<string[]>();
+            using (var cursor = view.GetRowCursor(view.Schema))
+            {
+                var getters = names.Select((_, i) => cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["c" + i])).ToArray();
+                ReadOnlyMemory<char> cell = default;
+                while (cursor.MoveNext())
+                {
+                    var row = new string[names.Length];
+                    for (int i = 0; i < names.Length; i++)
+                    {
+                        getters[i](ref cell);
+                        row[i] = cell.ToString().Trim();
+                    }
+                    values.Add(row);
+                }
+            }
+            if (values.Count == 0)
+                throw new CliException(ExitCodes.BadInput, $"Table '{path}' has a header but no rows.");
+
+            int labelIndex = Array.FindIndex(names, n => n == description.LabelColumn);
+            if (labelIndex < 0)
+                labelIndex = Array.FindIndex(names, n => string.Equals(n, description.LabelColumn, StringComparison.OrdinalIgnoreCase));
+            if (source)
+            {
+                if (labelIndex < 0)
+                    throw new CliException(ExitCodes.BadInput,
+                        $"Label column '{description.LabelColumn}' not found in '{path}'; its columns are: {string.Join(", ", names)}. Name it with --label-column.");
+                description.FeatureColumns = names.Where((n, i) => i != labelIndex && values.All(r => IsNumber(r[i]))).ToArray();
+                if (description.FeatureColumns.Length == 0)
+                    throw new CliException(ExitCodes.BadInput, $"Table '{path}' has no numeric feature column besides the label '{names[labelIndex]}'.");
+                description.Shape = new[] { description.FeatureColumns.Length };
+            }
+            var featureIndices = description.FeatureColumns.Select(c =>
+            {
+                int i = Array.IndexOf(names, c);
+                return i >= 0 ? i : throw new CliException(ExitCodes.BadInput, $"Table '{path}' lacks the model's feature column '{c}'.");
+            }).ToArray();
+
+            var features = new float[values.Count][];
+            for (int r = 0; r < values.Count; r++)
+            {
+                features[r] = new float[featureIndices.Length];
+                for (int j = 0; j < featureIndices.Length; j++)
+                {
+                    string text = values[r][featureIndices[j]];
+                    if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out features[r][j]) || !float.IsFinite(features[r][j]))
+                        throw new CliException(ExitCodes.BadInput, $"Table '{path}', row {r + 1}, column '{names[featureIndices[j]]}': '{text}' is not a finite number.");
+                }
+            }
+            // Columns of a table come in any units: standardise them with the source's statistics (kept in the model),
+            // as the images are brought to [−1, 1], so that the default learning rate suits every table.
+            if (source)
+            {
+                int d = featureIndices.Length;
+                description.FeatureMeans = new float[d];
+                description.FeatureScales = new float[d];
+                for (int j = 0; j < d; j++)
+                {
+                    double mean = features.Average(f => (double)f[j]);
+                    double std = Math.Sqrt(features.Average(f => (f[j] - mean) * (f[j] - mean)));
+                    description.FeatureMeans[j] = (float)mean;
+                    description.FeatureScales[j] = std > 1e-8 ? (float)std : 1f;
+                }
+            }
+            foreach (var f in features)
+            {
+                for (int j = 0; j < f.Length; j++)
+                    f[j] = (f[j] - description.FeatureMeans[j]) / description.FeatureScales[j];
+            }
+            var labels = labelIndex < 0 ? null : values.Select(r => r[labelIndex].Length == 0 ? null : r[labelIndex]).ToArray();
+            return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(1, values.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
+        }
+
+        private static bool IsNumber(string text) =>
+            float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value);
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.DomainAdaptation.Cli
+{
+    /// <summary>Model zips of the tool: ML.NET's model plus the <see cref="DataDescription"/> entry.</summary>
+    internal static class ModelFile
+    {
+        public static (DomainAdaptationTransformer Transformer, DataDescription Description) Load(MLContext mlContext, string path)
+        {
+            var description = DataDescription.ReadFrom(path);
+            var model = mlContext.Model.Load(path, out _);
+            var transformer = model as DomainAdaptationTransformer
+                ?? (model as TransformerChain<ITransformer>)?.LastTransformer as DomainAdaptationTransformer
+                ?? throw new CliException(ExitCodes.BadInput, $"Model file '{path}' does not end with a domain-adaptation transformer (it holds {model.GetType().Name}).");
+            return (transformer, description);
+        }
+    }
+}

@@ -1,0 +1,326 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.ML.DomainAdaptation.Samples;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using SkiaSharp;
+using Xunit;
+
+namespace Microsoft.ML.DomainAdaptation.Tests
+{
+    /// <summary>
+    /// Small subsets of the shipped real digits written as the tool's three input kinds (IDX pairs, a CSV table, an
+    /// image folder) in a temporary folder, once for all the tool's tests.
+    /// </summary>
+    public sealed class CliData : IDisposable
+    {
+        public CliData()
+        {
+            Folder = Path.Combine(Path.GetTempPath(), "mlnet-da-tests-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(Folder);
+            // Source images with their labels beside them under the MNIST names (found by convention); target labels
+            // under another name (given with --target-labels).
+            WriteIdxPair(DigitsDomains.MnistOpenCv, 300, Path.Combine(Folder, "source-images-idx3-ubyte"), Path.Combine(Folder, "source-labels-idx1-ubyte"));
+            WriteIdxPair(DigitsDomains.OptDigits, 300, Path.Combine(Folder, "target-images-idx3-ubyte"), Path.Combine(Folder, "target-digits.idx1"));
+            WriteTable(DigitsDomains.OptDigits, 0, 300, Path.Combine(Folder, "optdigits-a.csv"), ',');
+            WriteTable(DigitsDomains.OptDigits, 300, 300, Path.Combine(Folder, "optdigits-b.tsv"), '\t');
+            WriteFolder(DigitsDomains.MnistOpenCv, 100, Path.Combine(Folder, "images"));
+        }
+
+        public string Folder { get; }
+
+        public string this[string name] => Path.Combine(Folder, name);
+
+        /// <summary>Rows of a domain's train split, spread over the file (the files are grouped by class).</summary>
+        public static int[] Rows(string domain, int count, int skip = 0)
+        {
+            var all = File.ReadAllLines(Path.Combine(DigitsDomains.DataDirectory, domain, "train-indices.txt")).Where(l => l.Length > 0).Select(int.Parse).ToArray();
+            int step = all.Length / (count + skip);
+            return Enumerable.Range(skip, count).Select(i => all[i * step]).ToArray();
+        }
+
+        public static (IdxFile Images, IdxFile Labels) Read(string domain) =>
+            (IdxFile.Read(Path.Combine(DigitsDomains.DataDirectory, domain, "images-idx3-ubyte.gz")),
+             IdxFile.Read(Path.Combine(DigitsDomains.DataDirectory, domain, "labels-idx1-ubyte.gz")));
+
+        private static void WriteIdxPair(string domain, int count, string imagesPath, string labelsPath)
+        {
+            var (images, labels) = Read(domain);
+            var rows = Rows(domain, count);
+            int h = images.Dimensions[1], w = images.Dimensions[2];
+            WriteIdx(imagesPath, new[] { rows.Length, h, w }, rows.SelectMany(r => images.Values.Skip(r * h * w).Take(h * w)));
+            WriteIdx(labelsPath, new[] { rows.Length }, rows.Select(r => labels.Values[r]));
+        }
+
+        private static void WriteIdx(string path, int[] dimensions, IEnumerable<float> values)
+        {
+            using var writer = new BinaryWriter(File.Create(path));
+            writer.Write(new byte[] { 0, 0, 0x08, (byte)dimensions.Length });
+            foreach (int d in dimensions)
+                writer.Write(new[] { (byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d });
+            foreach (float v in values)
+                writer.Write((byte)v);
+        }
+
+        /// <summary>A table with a text id column (not a feature), 64 pixel columns and the label in "digit".</summary>
+        private static void WriteTable(string domain, int skip, int count, string path, char separator)
+        {
+            var (images, labels) = Read(domain);
+            int size = images.ItemSize;
+            var text = new StringBuilder();
+            text.AppendJoin(separator, new[] { "id" }.Concat(Enumerable.Range(0, size).Select(i => "p" + i)).Append("digit")).Append('\n');
+            foreach (int r in Rows(domain, count, skip))
+            {
+                text.AppendJoin(separator, new[] { "row" + r }.Concat(images.Values.Skip(r * size).Take(size).Select(v => (v / 255f).ToString(CultureInfo.InvariantCulture)))
+                    .Append(labels.Values[r].ToString(CultureInfo.InvariantCulture))).Append('\n');
+            }
+            File.WriteAllText(path, text.ToString());
+        }
+
+        /// <summary>PNG files in class folders named after the digits' words, so labels are not numbers.</summary>
+        private static void WriteFolder(string domain, int count, string root)
+        {
+            var names = new[] { "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine" };
+            var (images, labels) = Read(domain);
+            int h = images.Dimensions[1], w = images.Dimensions[2];
+            foreach (int r in Rows(domain, count))
+            {
+                string folder = Path.Combine(root, names[(int)labels.Values[r]]);
+                Directory.CreateDirectory(folder);
+                using var bitmap = new SKBitmap(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque);
+                for (int y = 0; y < h; y++)
+                {
+                    for (int x = 0; x < w; x++)
+                    {
+                        byte v = (byte)images.Values[r * h * w + y * w + x];
+                        bitmap.SetPixel(x, y, new SKColor(v, v, v));
+                    }
+                }
+                using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+                File.WriteAllBytes(Path.Combine(folder, $"{r}.png"), data.ToArray());
+            }
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>The mlnet-da tool run as a process (dotnet exec of the built dll), as a user runs it.</summary>
+    public sealed class CliTests : IClassFixture<CliData>
+    {
+        private static readonly string ToolPath = typeof(CliTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "MlnetDaPath").Value;
+
+        private readonly CliData _data;
+
+        public CliTests(CliData data) => _data = data;
+
+        private sealed record Result(int ExitCode, string Output, string Error)
+        {
+            public override string ToString() => $"exit code {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
+        }
+
+        private static Result Run(params string[] arguments)
+        {
+            Assert.True(File.Exists(ToolPath), $"The tool was not built at {ToolPath}.");
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add(ToolPath);
+            foreach (var argument in arguments)
+                start.ArgumentList.Add(argument);
+            start.Environment["NO_COLOR"] = "1";
+            using var process = Process.Start(start);
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(120_000))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"mlnet-da {string.Join(" ", arguments)} did not finish in 120 s.");
+            }
+            return new Result(process.ExitCode, output.Result, error.Result);
+        }
+
+        private static Result Succeed(params string[] arguments)
+        {
+            var result = Run(arguments);
+            Assert.True(result.ExitCode == 0, $"mlnet-da {string.Join(" ", arguments)}: {result}");
+            return result;
+        }
+
+        private static double Metric(string output, string name) =>
+            double.Parse(Regex.Match(output, name + @"\s*│\s*([0-9.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+
+        /// <summary>
+        /// IDX digits, mnist-opencv → optdigits with DANN on the LeNet (200 steps of 32 + 32): every command on one model.
+        /// evaluate's accuracy matches the predictions file, the ONNX export gives the same classes, the report's files exist.
+        /// </summary>
+        [Fact]
+        public void IdxDigitsThroughEveryCommand()
+        {
+            string model = _data["dann.zip"];
+            var train = Succeed("train", "--method", "dann", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
+                "--target-labels", _data["target-digits.idx1"], "--iterations", "200", "--batch", "32", "--image-size", "28", "--seed", "0", "--output", model);
+            Assert.Contains("Source: 300 rows, target: 300 rows; images 1 × 28 × 28", train.Output);
+            Assert.Contains("step 200/200 (100 %)", train.Output);
+            Assert.Contains("remaining", train.Output);
+            Assert.True(new FileInfo(model).Length > 10_000);
+
+            // The source is learned far above chance (10 %) in 200 steps.
+            var source = Succeed("evaluate", "--model", model, "--data", _data["source-images-idx3-ubyte"]);
+            Assert.True(Metric(source.Output, "MicroAccuracy") > 0.5, source.Output);
+
+            var target = Succeed("evaluate", "--model", model, "--data", _data["target-images-idx3-ubyte"], "--labels", _data["target-digits.idx1"]);
+            double targetAccuracy = Metric(target.Output, "MicroAccuracy");
+            Assert.Contains("Confusion table", target.Output);
+            Assert.Contains("LogLoss", target.Output);
+            Assert.True(targetAccuracy > 0.1, target.Output);
+
+            string predictions = _data["dann-predictions.csv"];
+            Succeed("predict", "--model", model, "--data", _data["target-images-idx3-ubyte"], "--labels", _data["target-digits.idx1"], "--output", predictions);
+            var lines = File.ReadAllLines(predictions);
+            Assert.Equal("Row,Label,PredictedLabel," + string.Join(",", Enumerable.Range(0, 10).Select(k => $"P({k})")), lines[0]);
+            Assert.Equal(301, lines.Length);
+            var rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
+            Assert.Equal(targetAccuracy, rows.Count(r => r[1] == r[2]) / 300.0, 4);
+            Assert.All(rows, r => Assert.Equal(1.0, r.Skip(3).Sum(p => double.Parse(p, CultureInfo.InvariantCulture)), 3));
+
+            // ONNX: the same predicted classes from the features the tool computes (bilinear 28 × 28, [−1, 1]).
+            string onnx = _data["dann.onnx"];
+            var export = Succeed("export-onnx", "--model", model, "--output", onnx);
+            Assert.Contains("PredictedLabel k is class: 0 = 0, 1 = 1", export.Output);
+            var (images, _) = CliData.Read(DigitsDomains.OptDigits);
+            var targetRows = CliData.Rows(DigitsDomains.OptDigits, 300).Take(20).ToArray();
+            var features = new DenseTensor<float>(new[] { targetRows.Length, 28 * 28 });
+            for (int i = 0; i < targetRows.Length; i++)
+            {
+                var resized = DigitsDomains.ResizeBilinear(new ReadOnlySpan<float>(images.Values, targetRows[i] * 64, 64), 8, 8, 28, 28);
+                for (int p = 0; p < resized.Length; p++)
+                    features[i, p] = resized[p] / 127.5f - 1f;
+            }
+            using var session = new InferenceSession(onnx);
+            using var outputs = session.Run(new[] { NamedOnnxValue.CreateFromTensor("Features", features) });
+            var predicted = outputs.Single(o => o.Name == "PredictedLabel").AsTensor<long>().ToArray();
+            Assert.Equal(rows.Take(20).Select(r => long.Parse(r[2])), predicted);
+
+            string report = _data["report"];
+            var written = Succeed("report", "--model", model, "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
+                "--target-labels", _data["target-digits.idx1"], "--max-points", "200", "--output", report);
+            Assert.Contains("index.html", written.Output);
+            foreach (var png in new[] { "per-class-accuracy.png", "pca-domain.png", "pca-class.png" })
+            {
+                var bytes = File.ReadAllBytes(Path.Combine(report, png));
+                Assert.True(bytes.Length > 10_000, png);
+                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes.Take(8));
+                Assert.Contains($"src=\"{png}\"", File.ReadAllText(Path.Combine(report, "index.html")));
+            }
+            var metrics = File.ReadAllLines(Path.Combine(report, "metrics.csv"));
+            Assert.Equal("Domain,Rows,LabeledRows,MicroAccuracy,MacroAccuracy,LogLoss", metrics[0]);
+            Assert.Equal(targetAccuracy, double.Parse(metrics[2].Split(',')[3], CultureInfo.InvariantCulture), 4);
+        }
+
+        /// <summary>CSV source and TSV target with an MLP: the text id column is not a feature, the label column is named,
+        /// columns are standardised with the source's statistics.</summary>
+        [Fact]
+        public void TablesTrainAnMlp()
+        {
+            string model = _data["table.zip"];
+            var train = Succeed("train", "--method", "SourceOnly", "--source", _data["optdigits-a.csv"], "--target", _data["optdigits-b.tsv"],
+                "--label-column", "digit", "--iterations", "500", "--batch", "32", "--output", model);
+            Assert.Contains("table of 64 feature columns, label 'digit', 10 classes", train.Output);
+            Assert.Contains("Trained SourceOnly (mlp)", train.Output);
+            // Same collection on both sides: held-out rows of optdigits are recognised well (70 % after 200 steps).
+            var evaluation = Succeed("evaluate", "--model", model, "--data", _data["optdigits-b.tsv"]);
+            Assert.True(Metric(evaluation.Output, "MicroAccuracy") > 0.75, evaluation.Output);
+
+            var missing = Run("train", "--method", "SourceOnly", "--source", _data["optdigits-a.csv"], "--target", _data["optdigits-b.tsv"], "--label-column", "class");
+            Assert.Equal(2, missing.ExitCode);
+            Assert.Contains("Label column 'class' not found", missing.Error);
+            Assert.Contains("id, p0, p1", missing.Error);
+
+            var wrongKind = Run("evaluate", "--model", model, "--data", _data["source-images-idx3-ubyte"]);
+            Assert.Equal(2, wrongKind.ExitCode);
+            Assert.Contains("the model was trained on table", wrongKind.Error);
+        }
+
+        /// <summary>An image folder (class names as folder names), resized by the Datasets loader, scored into a CSV of paths.</summary>
+        [Fact]
+        public void ImageFolderTrainsAndPredicts()
+        {
+            string model = _data["folder.zip"];
+            var train = Succeed("train", "--method", "DeepCORAL", "--source", _data["images"], "--target", _data["images"],
+                "--channels", "1", "--image-size", "24", "--iterations", "30", "--batch", "16", "--output", model);
+            Assert.Contains("Source: 100 rows, target: 100 rows; images 1 × 24 × 24", train.Output);
+            string predictions = _data["folder-predictions.csv"];
+            Succeed("predict", "--model", model, "--data", _data["images"], "--output", predictions);
+            var lines = File.ReadAllLines(predictions);
+            Assert.StartsWith("Row,Label,PredictedLabel,P(eight),P(five),P(four)", lines[0]);
+            Assert.Equal(101, lines.Length);
+            Assert.All(lines.Skip(1), l => Assert.EndsWith(".png", l.Split(',')[0]));
+            Assert.Contains(lines.Skip(1), l => l.Split(',')[1] == "seven");
+        }
+
+        [Fact]
+        public void ErrorsAreClearWithExitCodes()
+        {
+            var badPath = Run("train", "--method", "DANN", "--source", _data["no-such-file.idx"], "--target", _data["target-images-idx3-ubyte"]);
+            Assert.Equal(2, badPath.ExitCode);
+            Assert.Contains($"Data path '{_data["no-such-file.idx"]}' does not exist", badPath.Error);
+            Assert.DoesNotContain("   at ", badPath.Error); // no stack trace
+
+            var unknown = Run("train", "--method", "NoSuchMethod", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"]);
+            Assert.Equal(2, unknown.ExitCode);
+            Assert.Contains("Unknown method 'NoSuchMethod'; known methods: SourceOnly, DANN, DeepCORAL", unknown.Error);
+
+            var auto = Run("train", "--method", "auto", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"]);
+            Assert.Equal(2, auto.ExitCode);
+            Assert.Contains("'auto'", auto.Error);
+            Assert.Contains("not available yet", auto.Error);
+
+            var png = Directory.GetFiles(_data["images/seven"])[0];
+            var notIdx = Run("train", "--method", "DANN", "--source", png, "--target", _data["target-images-idx3-ubyte"]);
+            Assert.Equal(2, notIdx.ExitCode);
+            Assert.Contains("is neither a folder, a .csv/.tsv table nor a readable IDX file", notIdx.Error);
+
+            var noModel = Run("evaluate", "--model", _data["missing.zip"], "--data", _data["target-images-idx3-ubyte"]);
+            Assert.Equal(2, noModel.ExitCode);
+            Assert.Contains("Model file", noModel.Error);
+
+            var missingOption = Run("train", "--method", "DANN");
+            Assert.Equal(1, missingOption.ExitCode);
+            Assert.Contains("--source", missingOption.Error);
+
+            var badSteps = Run("train", "--method", "DANN", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"], "--iterations", "0");
+            Assert.Equal(2, badSteps.ExitCode);
+            Assert.Contains("Iterations", badSteps.Error);
+        }
+
+        [Theory]
+        [InlineData("train", "--method")]
+        [InlineData("evaluate", "--data")]
+        [InlineData("predict", "--output")]
+        [InlineData("export-onnx", "--model")]
+        [InlineData("report", "--max-points")]
+        public void EveryCommandHasHelp(string command, string option)
+        {
+            var help = Succeed(command, "--help");
+            Assert.Contains($"mlnet-da {command} [options]", help.Output);
+            Assert.Contains(option, help.Output);
+        }
+    }
+}
