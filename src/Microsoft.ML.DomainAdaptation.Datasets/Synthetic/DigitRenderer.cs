@@ -175,7 +175,8 @@ namespace Microsoft.ML.DomainAdaptation.Data.Synthetic
         private void ReadPixels(Span<byte> pixels, float noise, ref SampleRandom random)
         {
             int plane = _options.Width * _options.Height;
-            var rgba = _bitmap.GetPixelSpan();
+            // Not GetPixelSpan: its return type changed in SkiaSharp 3, which the mlnet-da tool runs under (ScottPlot).
+            ReadOnlySpan<byte> rgba = SyntheticDigits.Pixels(_bitmap);
             for (int p = 0; p < plane; p++)
             {
                 byte r = rgba[4 * p], g = rgba[4 * p + 1], b = rgba[4 * p + 2];
