@@ -24,6 +24,7 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             ("CDAN", () => new CdanOptions()),
             ("CDAN+E", () => new CdanOptions { EntropyConditioning = true }),
             ("JAN", () => new JanOptions()),
+            ("MDD", () => new MddOptions()),
             ("MCC", () => new MccOptions()),
             ("DANN+MCC", () => new DannOptions { MccWeight = 1 }),
             ("MMD+MCC", () => new MmdOptions { MccWeight = 1 }),

@@ -1,13 +1,35 @@
 using System;
+using System.Linq;
 using Microsoft.ML.DomainAdaptation.Losses;
 using Xunit;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.DomainAdaptation.Tests
 {
-    /// <summary>The losses of CDAN, JAN and MCC against values computed by hand.</summary>
+    /// <summary>The losses of CDAN, JAN, MCC and MDD against values computed by hand.</summary>
     public class ModernLossTests
     {
+        [Fact]
+        public void MarginDisparityMatchesHandComputedValueAndGradients()
+        {
+            using var scope = NewDisposeScope();
+            // Source: f predicts class 0; f′ logits (0, 0) → CE = ln 2, gradient softmax − onehot = (−1/2, 1/2).
+            // Target: f predicts class 1; f′ logits (ln 3, 0) → p = (3/4, 1/4), −log(1 − 1/4) = ln(4/3);
+            //   its gradient p_1(δ_1j − p_j) / (1 − p_1) = (−1/4, 1/4).
+            // γ = 4: 4 ln 2 + ln(4/3) = 3.060271; source gradient × 4 = (−2, 2).
+            var sourceLogits = tensor(new float[] { 2, 0 }, new long[] { 1, 2 }).requires_grad_(true);
+            var targetLogits = tensor(new float[] { 0, 1 }, new long[] { 1, 2 }).requires_grad_(true);
+            var sourceAdversarial = tensor(new float[] { 0, 0 }, new long[] { 1, 2 }).requires_grad_(true);
+            var targetAdversarial = tensor(new float[] { MathF.Log(3), 0 }, new long[] { 1, 2 }).requires_grad_(true);
+            var loss = MarginDisparity.Compute(sourceLogits, sourceAdversarial, targetLogits, targetAdversarial, margin: 4);
+            Assert.Equal(4 * Math.Log(2) + Math.Log(4.0 / 3), loss.item<float>(), 5);
+            loss.backward();
+            Assert.Equal(new[] { -2f, 2f }, sourceAdversarial.grad.data<float>().ToArray().Select(g => MathF.Round(g, 5)));
+            Assert.Equal(new[] { -0.25f, 0.25f }, targetAdversarial.grad.data<float>().ToArray().Select(g => MathF.Round(g, 5)));
+            // f's predictions are constants: no gradient reaches the main classifier through the disparity.
+            Assert.True(sourceLogits.grad is null && targetLogits.grad is null);
+        }
+
         [Fact]
         public void MinimumClassConfusionMatchesHandComputedValue()
         {

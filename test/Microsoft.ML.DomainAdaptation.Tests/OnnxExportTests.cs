@@ -34,6 +34,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             ("LeNet BatchNorm SourceOnly", () => new SourceOnlyOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.BatchNorm } }, true),
             ("LeNet InstanceNorm MMD", () => new MmdOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.InstanceNorm } }, true),
             ("LeNet CDAN", () => new CdanOptions(), true),
+            ("MLP MDD", () => new MddOptions(), false),
             ("LeNet SelfTraining", () => new SelfTrainingOptions { SelfTrainingThreshold = 0.5f }, true),
             ("MLP DANN+SelfTraining", () => new DannOptions { SelfTrainingWeight = 1, SelfTrainingThreshold = 0.5f }, false),
         }.Select(c => new object[] { c.Name, c.Create, c.Images });

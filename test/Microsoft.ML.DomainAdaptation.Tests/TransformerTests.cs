@@ -24,6 +24,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             new object[] { new CdanOptions { EntropyConditioning = true } },
             new object[] { new JanOptions() },
             new object[] { new MccOptions() },
+            new object[] { new MddOptions() },
             new object[] { new SelfTrainingOptions { SelfTrainingThreshold = 0.5f } },
         };
 
