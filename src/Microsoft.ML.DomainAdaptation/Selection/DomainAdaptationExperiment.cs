@@ -242,13 +242,13 @@ namespace Microsoft.ML.DomainAdaptation
             if (best is null)
                 return (baseline, "no adapted candidate was fitted; returning the source-only baseline");
             double adapted = best.Scores[guard.Name], sourceOnly = baseline.Scores[guard.Name];
-            string ranking = $"{best.Name} ranks first among the adapted candidates by {_options.Scorer.Name} ({best.Score:G4})";
+            string ranking = $"{best.Name} ranks first among the adapted candidates by {_options.Scorer.Name} ({best.Score:G6})";
             if (double.IsNaN(adapted))
                 return (baseline, $"{ranking}, but its {guard.Name} is undefined: negative-transfer guard, returning source-only");
             if (!(adapted > (double.IsNaN(sourceOnly) ? double.NegativeInfinity : sourceOnly + _options.GuardMargin)))
-                return (baseline, $"{ranking}, but its {guard.Name} {adapted:G4} does not beat source-only's {sourceOnly:G4}"
+                return (baseline, $"{ranking}, but its {guard.Name} {adapted:G6} does not beat source-only's {sourceOnly:G6}"
                     + (_options.GuardMargin > 0 ? $" by more than {_options.GuardMargin:G4}" : "") + ": negative-transfer guard, returning source-only");
-            return (best, $"{ranking}; its {guard.Name} {adapted:G4} beats source-only's {sourceOnly:G4}");
+            return (best, $"{ranking}; its {guard.Name} {adapted:G6} beats source-only's {sourceOnly:G6}");
         }
 
         private void Log(string message)
