@@ -19,7 +19,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
 
         public static System.CommandLine.Command Train()
         {
-            var method = Required<string>("--method", $"The method: {string.Join(", ", DigitsMethods.Names)} (case-insensitive); 'auto' is not available yet.", "-m");
+            var method = Required<string>("--method", $"The method: {string.Join(", ", DigitsMethods.Names)} (case-insensitive), or auto: source-only and {string.Join(", ", Program.AutoCandidates)} " +
+                "ranked without target labels by deep embedded validation on held-out rows, with source-only kept when no method scores above it.", "-m");
             var source = Required<string>("--source", $"Labeled source data: {DataHelp}.", "-s");
             var target = Required<string>("--target", "Target data, same kind as the source; its labels, if any, are not used for training.", "-t");
             var sourceLabels = Optional<string>("--source-labels", "IDX labels file of the source images.");
@@ -42,8 +43,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             };
             command.SetAction(r => Program.Run(() =>
             {
-                string methodName = Program.MethodName(r.GetValue(method));
-                var options = Program.CreateMethod(methodName);
+                bool auto = Program.IsAuto(r.GetValue(method));
+                string methodName = auto ? "auto" : Program.MethodName(r.GetValue(method));
                 var mlContext = new MLContext(seed: r.GetValue(seed));
                 var settings = new DataReader.Settings { ImageSize = r.GetValue(imageSize), Channels = r.GetValue(channels), LabelColumn = r.GetValue(labelColumn) };
                 var (sourceData, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings);
@@ -53,23 +54,47 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 string networkName = r.GetValue(network) == "auto" ? (description.IsImage ? "lenet" : "mlp") : r.GetValue(network);
                 if (networkName == "lenet" && !description.IsImage)
                     throw new CliException(ExitCodes.BadInput, "--network lenet needs images (an IDX file or an image folder); use mlp for tables.");
-                var normalization = options.Backbone.Normalization; // the method's table chooses only the normalisation
-                options.Backbone = networkName == "lenet"
-                    ? new LeNetBackboneOptions { Channels = description.Shape[0], Height = description.Shape[1], Width = description.Shape[2], Normalization = normalization }
-                    : new MlpBackboneOptions { Normalization = normalization };
-                options.Iterations = r.GetValue(iterations);
-                options.BatchSize = r.GetValue(batch);
-                options.LearningRate = r.GetValue(learningRate);
-                options.Seed = r.GetValue(seed);
-                options.NumberOfThreads = r.GetValue(threads);
-                description.Method = methodName;
+                DomainAdaptationOptions Configure(string name)
+                {
+                    var options = DigitsMethods.Create(name);
+                    var normalization = options.Backbone.Normalization; // the method's table chooses only the normalisation
+                    options.Backbone = networkName == "lenet"
+                        ? new LeNetBackboneOptions { Channels = description.Shape[0], Height = description.Shape[1], Width = description.Shape[2], Normalization = normalization }
+                        : new MlpBackboneOptions { Normalization = normalization };
+                    options.Iterations = r.GetValue(iterations);
+                    options.BatchSize = r.GetValue(batch);
+                    options.LearningRate = r.GetValue(learningRate);
+                    options.Seed = r.GetValue(seed);
+                    options.NumberOfThreads = r.GetValue(threads);
+                    return options;
+                }
+                var options = Configure(auto ? "SourceOnly" : methodName);
                 description.Network = networkName;
                 description.Iterations = options.Iterations;
                 description.Seed = r.GetValue(seed);
 
                 var training = mlContext.Data.CombineDomains(sourceData.ToDataView(mlContext, description), targetData.ToDataView(mlContext, description, withLabels: false));
                 var clock = Stopwatch.StartNew();
-                var model = TrainingProgressBar.Fit(mlContext, options, methodName, training);
+                DomainAdaptationTransformer model;
+                if (auto)
+                {
+                    var result = TrainingProgressBar.RunExperiment(mlContext, new DomainAdaptationExperimentOptions
+                    {
+                        SourceOnly = (SourceOnlyOptions)options,
+                        Candidates = Program.AutoCandidates.Select(Configure).ToList(),
+                        CandidateNames = Program.AutoCandidates.ToList(),
+                        Seed = r.GetValue(seed),
+                    }, training);
+                    model = result.Model;
+                    methodName = result.Chosen.Name;
+                    foreach (var candidate in result.Candidates.Where(c => c != result.Chosen))
+                        candidate.Model?.Dispose();
+                }
+                else
+                {
+                    model = TrainingProgressBar.Fit(mlContext, options, methodName, training);
+                }
+                description.Method = methodName;
                 Console.WriteLine($"Trained {methodName} ({networkName}) for {options.Iterations} steps in {clock.Elapsed.TotalSeconds:F1} s.");
 
                 string path = Program.PrepareOutput(r.GetValue(output));

@@ -67,17 +67,15 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// <summary>The method's name as the table spells it (names are case-insensitive on the command line).</summary>
         public static string MethodName(string name)
         {
-            if (string.Equals(name, "auto", StringComparison.OrdinalIgnoreCase))
-                throw new CliException(ExitCodes.BadInput,
-                    "Method 'auto' (choosing the method without target labels) is not available yet: it needs the unsupervised model selection still being built. " +
-                    $"Choose one of: {string.Join(", ", DigitsMethods.Names)}.");
             if (!DigitsMethods.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
-                throw new CliException(ExitCodes.BadInput, $"Unknown method '{name}'; known methods: {string.Join(", ", DigitsMethods.Names)}.");
+                throw new CliException(ExitCodes.BadInput, $"Unknown method '{name}'; known methods: auto, {string.Join(", ", DigitsMethods.Names)}.");
             return DigitsMethods.Names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
         }
 
-        /// <summary>The options of a method by name: the digits sample's table, plus "auto" once model selection exists.</summary>
-        public static DomainAdaptationOptions CreateMethod(string name) => DigitsMethods.Create(MethodName(name));
+        /// <summary>What <c>--method auto</c> tries (besides source-only, always a candidate) and ranks without target labels.</summary>
+        public static readonly string[] AutoCandidates = { "DANN", "MMD", "DeepCORAL", "MCC", "MMD+MCC" };
+
+        public static bool IsAuto(string name) => string.Equals(name, "auto", StringComparison.OrdinalIgnoreCase);
 
         /// <summary>Creates the folder of an output file.</summary>
         public static string PrepareOutput(string path)
