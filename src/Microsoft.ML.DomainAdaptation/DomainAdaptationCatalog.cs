@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Microsoft.ML.DomainAdaptation;
 using Microsoft.ML.DomainAdaptation.Data;
 
@@ -45,6 +47,35 @@ namespace Microsoft.ML
         /// <param name="mlContext">The context the training runs under.</param>
         public static void CancelExecution(this MLContext mlContext) => mlContext.CancelExecution(); // The internal instance method (publicized at build).
 
+
+        /// <summary>
+        /// The step that makes an exported model scored with <c>mlContext.Transforms.ApplyOnnxModel</c> ready for
+        /// <c>MulticlassClassification.Evaluate</c>: the ONNX output <see cref="DomainAdaptationTransformer.PredictedLabelColumnName"/>
+        /// (int64, the 0-based class index) becomes a key with <see cref="DomainAdaptationTransformer.ClassCount"/> values,
+        /// index i → key i + 1, the key the transformer itself predicts (its key values are the indices 0..K−1, not the
+        /// label's class names). The <see cref="DomainAdaptationTransformer.ScoreColumnName"/> output needs no conversion:
+        /// ApplyOnnxModel gives it as a vector of K probabilities. Metrics are then those of the transformer.
+        /// </summary>
+        /// <param name="catalog">The transforms catalog.</param>
+        /// <param name="transformer">The fitted transformer that was exported with <see cref="DomainAdaptationTransformer.ExportToOnnx(string)"/>.</param>
+        /// <example><code>
+        /// model.LastTransformer.ExportToOnnx("model.onnx");
+        /// var scoring = mlContext.Transforms.ApplyOnnxModel(new[] { "Score", "PredictedLabel" }, new[] { "Features" }, "model.onnx")
+        ///     .Append(mlContext.Transforms.OnnxClassIndexToKey(model.LastTransformer));
+        /// var metrics = mlContext.MulticlassClassification.Evaluate(scoring.Fit(test).Transform(test));
+        /// </code></example>
+        public static IEstimator<ITransformer> OnnxClassIndexToKey(this TransformsCatalog catalog, DomainAdaptationTransformer transformer)
+        {
+            var env = ((IInternalCatalog)catalog).Environment;
+            env.CheckValue(transformer, nameof(transformer));
+            var indices = DataViewConstructionUtils.CreateFromEnumerable(env, Enumerable.Range(0, transformer.ClassCount).Select(i => new ClassIndex { Index = i }).ToList());
+            return catalog.Conversion.MapValueToKey(transformer.PredictedLabelColumnName, transformer.PredictedLabelColumnName, keyData: indices);
+        }
+
+        private sealed class ClassIndex
+        {
+            public long Index;
+        }
 
         /// <summary>
         /// Loads images (or any arrays) from an IDX file, the format of MNIST, optionally with their labels from a

@@ -16,7 +16,7 @@ using Microsoft.ML.Transforms;
 // included), scoring throughput of Transform and of a raw batched forward, PredictionEngine latency, peak RSS and RSS
 // growth over a long run. Prints tables; asserts nothing.
 //   dotnet run --project test/Microsoft.ML.DomainAdaptation.Benchmarks -c Release -- [--steps 1000] [--threads 2]
-//       [--methods SourceOnly,DANN,...] [--networks lenet,mlp] [--score-rows 100000] [--soak-steps 20000] [--quick]
+//       [--methods SourceOnly,DANN,...] [--networks lenet,mlp] [--score-rows 100000 (also the ONNX scoring section, run on the first method)] [--soak-steps 20000] [--quick]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
 var arguments = new Dictionary<string, string>();
@@ -52,6 +52,7 @@ Console.WriteLine();
 
 var ml = new MLContext(seed: 0);
 var rows = new List<string>();
+var onnxRows = new List<string>();
 foreach (var network in networks)
 {
     var (training, scoring, targetTest, backbone, flopsPerStep) = network switch
@@ -89,6 +90,8 @@ foreach (var network in networks)
         rows.Add($"| {network} | {method} | {msPer1000:F0} | {gflops:F1} | {fitSeconds:F1} | {overhead * 100:F1} % | {transformRowsPerSecond:N0} | {rawRowsPerSecond:N0} | {transformRowsPerSecond / rawRowsPerSecond * 100:F0} % | {latencyMicroseconds:F0} | {PeakRssMiB():F0} |");
         Console.WriteLine(rows[^1]);
         double targetAccuracy = ml.MulticlassClassification.Evaluate(model.Transform(targetTest)).MicroAccuracy;
+        if (method == methods[0])
+            onnxRows.AddRange(OnnxScoring(ml, model.LastTransformer, network, scoring, scoreRows));
         model.LastTransformer.Dispose();
         if (pytorchScript != null && network == "lenet" && referenceNames.TryGetValue(method, out var referenceName))
         {
@@ -105,6 +108,16 @@ Console.WriteLine("| network | method | ms / 1000 steps | GFLOP/s (est.) | Fit s
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var row in rows)
     Console.WriteLine(row);
+
+if (onnxRows.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Scoring throughput, TorchSharp vs OnnxRuntime (CPU, {threads} threads, {methods[0]} model, {scoreRows} rows; ApplyOnnxModel scores one row at a time):");
+    Console.WriteLine("| network | batch | TorchSharp forward rows/s | OnnxRuntime InferenceSession rows/s | ML.NET pipeline rows/s (its own batching) |");
+    Console.WriteLine("|---|---|---|---|---|");
+    foreach (var row in onnxRows)
+        Console.WriteLine(row);
+}
 
 if (sideBySide.Count > 0)
 {
@@ -255,6 +268,82 @@ static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMi
         engine.Predict(one);
     }
     return (transform, raw, clock.Elapsed.TotalMilliseconds * 1000 / predictions);
+}
+
+// The exported model against the TorchSharp network: raw forward and InferenceSession at batch 1 and 256, then
+// the ML.NET pipelines (the transformer's Transform vs ApplyOnnxModel, every row's Score read through a cursor).
+static List<string> OnnxScoring(MLContext ml, DomainAdaptationTransformer adapter, string network, float[][] pool, int count)
+{
+    int size = pool[0].Length;
+    string path = Path.Combine(Path.GetTempPath(), $"da-bench-{Environment.ProcessId}-{network}.onnx");
+    adapter.ExportToOnnx(path);
+    var result = new List<string>();
+    try
+    {
+        var scorer = new Microsoft.ML.DomainAdaptation.Transformer.NetworkScorer(adapter.Network, size);
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path, new Microsoft.ML.OnnxRuntime.SessionOptions
+        {
+            IntraOpNumThreads = TorchSharp.torch.get_num_threads(),
+        });
+        var definition = SchemaDefinition.Create(typeof(ScoringRow));
+        definition[nameof(ScoringRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
+        var input = ml.Data.LoadFromEnumerable(Enumerable.Range(0, count).Select(i => new ScoringRow { Features = pool[i % pool.Length] }), definition);
+        ReadScores(adapter.Transform(input), Math.Min(count, 200)); // warm-up
+        double torchPipeline = ReadScores(adapter.Transform(input), count);
+        var onnxTransformer = ml.Transforms.ApplyOnnxModel(new[] { "Score" }, new[] { "Features" }, path).Fit(input);
+        ReadScores(onnxTransformer.Transform(input), Math.Min(count, 200)); // warm-up
+        double onnxPipeline = ReadScores(onnxTransformer.Transform(input), count);
+        foreach (int batchSize in new[] { 1, 256 })
+        {
+            var batch = new float[batchSize * size];
+            var embeddings = new float[batchSize * adapter.EmbeddingSize];
+            var probabilities = new float[batchSize * adapter.ClassCount];
+            double Time(Action<int> score)
+            {
+                score(Math.Min(batchSize, count)); // warm-up
+                var clock = Stopwatch.StartNew();
+                for (int start = 0; start < count; start += batchSize)
+                {
+                    int n = Math.Min(batchSize, count - start);
+                    for (int i = 0; i < n; i++)
+                        pool[(start + i) % pool.Length].CopyTo(batch, i * size);
+                    score(n);
+                }
+                return count / clock.Elapsed.TotalSeconds;
+            }
+            double torch = Time(n => scorer.Score(batch, n, embeddings, probabilities));
+            double onnx = Time(n =>
+            {
+                var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new Memory<float>(batch, 0, n * size), new[] { n, size });
+                using var outputs = session.Run(new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("Features", tensor) }, new[] { "Score" });
+                outputs.First().AsTensor<float>().ToArray().CopyTo(probabilities, 0);
+            });
+            result.Add($"| {network} | {batchSize} | {torch:N0} | {onnx:N0} | {(batchSize == 1 ? $"Transform {torchPipeline:N0} / ApplyOnnxModel {onnxPipeline:N0}" : "")} |");
+            Console.WriteLine(result[^1]);
+        }
+    }
+    finally
+    {
+        File.Delete(path);
+    }
+    return result;
+}
+
+static double ReadScores(IDataView scored, int count)
+{
+    var clock = Stopwatch.StartNew();
+    int read = 0;
+    using (var cursor = scored.GetRowCursor(new[] { scored.Schema["Score"] }))
+    {
+        var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+        VBuffer<float> value = default;
+        while (read < count && cursor.MoveNext())
+        {
+            getter(ref value);
+            read++;
+        }
+    }
+    return read / clock.Elapsed.TotalSeconds;
 }
 
 static double RssMiB() => ReadStatusKiB("VmRSS:") / 1024.0;

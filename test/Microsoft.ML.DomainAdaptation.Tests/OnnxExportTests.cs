@@ -107,6 +107,42 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                     Assert.True(Math.Abs(expected[i][k] - actual[i][k]) <= 1e-5, $"row {i} class {k}: {expected[i][k]} vs {actual[i][k]}");
         }
 
+        public static IEnumerable<object[]> EvaluateMethods() => new (string Name, Func<DomainAdaptationOptions> Create)[]
+        {
+            ("SourceOnly", () => new SourceOnlyOptions()),
+            ("DANN", () => new DannOptions()),
+            ("DeepCORAL", () => new DeepCoralOptions()),
+            ("MCD", () => new McdOptions()),
+            ("M-ADDA", () => new MAddaOptions()),
+        }.Select(c => new object[] { c.Name, c.Create });
+
+        /// <summary>ApplyOnnxModel + OnnxClassIndexToKey, then Evaluate: the transformer's own metrics.</summary>
+        [Theory]
+        [MemberData(nameof(EvaluateMethods))]
+        public void EvaluateThroughApplyOnnxModelGivesTheTransformersMetrics(string name, Func<DomainAdaptationOptions> create)
+        {
+            var ml = new MLContext(seed: 1);
+            var data = TestData.BlobsView(ml);
+            var options = TestData.Tiny(create());
+            options.Iterations = 20; // Few steps: some rows stay misclassified, so the metrics are not trivially equal.
+            var keyed = TestData.KeyLabel(ml).Fit(data);
+            var keyedData = keyed.Transform(data);
+            var transformer = ml.Transforms.DomainAdapt(options).Fit(keyedData);
+            string path = _folder.File($"{name}.onnx");
+            transformer.ExportToOnnx(path);
+
+            var onnxScored = ml.Transforms.ApplyOnnxModel(new[] { "Score", "PredictedLabel" }, new[] { "Features" }, path)
+                .Append(ml.Transforms.OnnxClassIndexToKey(transformer))
+                .Fit(keyedData).Transform(keyedData);
+            var expected = ml.MulticlassClassification.Evaluate(transformer.Transform(keyedData));
+            var actual = ml.MulticlassClassification.Evaluate(onnxScored);
+            Assert.Equal(expected.MicroAccuracy, actual.MicroAccuracy);
+            Assert.Equal(expected.MacroAccuracy, actual.MacroAccuracy);
+            Assert.True(Math.Abs(expected.LogLoss - actual.LogLoss) <= 1e-5, $"{name}: LogLoss {expected.LogLoss} vs {actual.LogLoss}");
+            Assert.Equal(expected.ConfusionMatrix.Counts.SelectMany(r => r), actual.ConfusionMatrix.Counts.SelectMany(r => r));
+            Console.WriteLine($"{name}: MicroAccuracy {expected.MicroAccuracy:F6} / {actual.MicroAccuracy:F6}, MacroAccuracy {expected.MacroAccuracy:F6} / {actual.MacroAccuracy:F6}, LogLoss {expected.LogLoss:F8} / {actual.LogLoss:F8}");
+        }
+
         [Fact]
         public void ExportReplacesTheFileWholeAndLeavesNoTemporaryFile()
         {
