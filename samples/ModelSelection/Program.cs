@@ -13,9 +13,7 @@ using Microsoft.ML.Transforms;
 // scorer on held-out rows, and the target test labels (never seen by the experiment) tell how good each scorer's pick is.
 //   dotnet run --project samples/ModelSelection -c Release -- [--iterations 1000] [--batch 32] [--seeds 0]
 //       [--direction optdigits:mnist-opencv,mnist-opencv:optdigits] [--methods DANN,MMD,DeepCORAL,MCC]
-var arguments = new Dictionary<string, string>();
-for (int i = 0; i + 1 < args.Length; i += 2)
-    arguments[args[i].TrimStart('-')] = args[i + 1];
+var arguments = ResultTable.ParseArguments(args, "--iterations, --batch, --seeds, --direction, --methods");
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "1000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "32"));
 var seeds = arguments.GetValueOrDefault("seeds", "0").Split(',').Select(int.Parse).ToArray();
