@@ -30,12 +30,24 @@ namespace Microsoft.ML.DomainAdaptation.Methods
     internal sealed class LossLog
     {
         private readonly Dictionary<string, float> _values = new();
+        private readonly Dictionary<string, double> _schedules = new();
 
         public IReadOnlyDictionary<string, float> Values => _values;
 
+        /// <summary>Scheduled coefficients of the step (see <see cref="ScheduleName"/>), for the training history.</summary>
+        public IReadOnlyDictionary<string, double> Schedules => _schedules;
+
         public void Add(string name, Tensor loss) => _values[name] = loss.detach().item<float>();
 
-        public void Clear() => _values.Clear();
+        public void AddSchedule(string name, double value) => _schedules[name] = value;
+
+        public void Clear()
+        {
+            _values.Clear();
+            _schedules.Clear();
+        }
+
+        public Dictionary<string, double> SchedulesSnapshot() => new(_schedules);
 
         public Dictionary<string, float> Snapshot() => new(_values);
     }

@@ -76,6 +76,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         protected override Tensor AlignmentLoss(AlignmentInputs inputs, StepState state, LossLog losses)
         {
             double coefficient = Schedules.WarmStart(state.Progress, _options.GradientReversalAlpha, _options.MaxGradientReversal);
+            losses.AddSchedule(ScheduleName.GradientReversal, coefficient);
             var features = cat(new[] { inputs.SourceEmbedding, inputs.TargetEmbedding }, 0);
             // g conditions the discriminator; as in CDAN's code no gradient flows back through it.
             var probabilities = nn.functional.softmax(cat(new[] { inputs.SourceLogits, inputs.TargetLogits }, 0), 1).detach();

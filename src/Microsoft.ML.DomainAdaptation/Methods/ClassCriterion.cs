@@ -84,6 +84,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             var mmd = MmdLoss.Compute(sourceEmbedding, targetEmbedding, _kernels, _options.Estimator);
             losses.Add("mmd", mmd);
             double mmdWeight = _options.MmdWeight * (_options.RampWeight ? Schedules.WarmStart(state.Progress) : 1);
+            losses.AddSchedule(ScheduleName.AlignmentWeight, mmdWeight);
             total = total + compactness * _options.CompactnessWeight + separation * _options.SeparationWeight + mmd * mmdWeight;
 
             Optimizer.zero_grad();

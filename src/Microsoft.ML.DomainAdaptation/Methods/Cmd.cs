@@ -59,7 +59,9 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             // tanh maps the non-negative ReLU embedding into [0, 1): a = 0, b = 1.
             var cmd = CmdLoss.Compute(inputs.SourceEmbedding.tanh(), inputs.TargetEmbedding.tanh(), _options.MomentOrder, range: 1);
             losses.Add("cmd", cmd);
-            return cmd * (_options.CmdWeight * (_options.RampWeight ? Training.Schedules.WarmStart(state.Progress) : 1));
+            double weight = _options.CmdWeight * (_options.RampWeight ? Training.Schedules.WarmStart(state.Progress) : 1);
+            losses.AddSchedule(ScheduleName.AlignmentWeight, weight);
+            return cmd * weight;
         }
     }
 }

@@ -58,6 +58,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         protected override Tensor AlignmentLoss(AlignmentInputs inputs, StepState state, LossLog losses)
         {
             double coefficient = Schedules.WarmStart(state.Progress, _options.GradientReversalAlpha, _options.MaxGradientReversal);
+            losses.AddSchedule(ScheduleName.GradientReversal, coefficient);
             var embedding = cat(new[] { inputs.SourceEmbedding, inputs.TargetEmbedding }, 0);
             var domainLogits = _discriminator.forward(GradientReversal.Apply(embedding, coefficient));
             // Source = 1, target = 0.

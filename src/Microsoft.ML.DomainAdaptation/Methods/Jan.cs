@@ -44,7 +44,9 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 nn.functional.softmax(inputs.SourceLogits, 1), nn.functional.softmax(inputs.TargetLogits, 1),
                 _options.Kernels, _options.ProbabilityKernelSigma, _options.Estimator);
             losses.Add("jmmd", jmmd);
-            return jmmd * (_options.MmdWeight * (_options.RampWeight ? Schedules.WarmStart(state.Progress) : 1));
+            double weight = _options.MmdWeight * (_options.RampWeight ? Schedules.WarmStart(state.Progress) : 1);
+            losses.AddSchedule(ScheduleName.AlignmentWeight, weight);
+            return jmmd * weight;
         }
     }
 }

@@ -59,6 +59,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         protected override Tensor AlignmentLoss(AlignmentInputs inputs, StepState state, LossLog losses)
         {
             double coefficient = Schedules.WarmStart(state.Progress, _options.GradientReversalAlpha, _options.MaxGradientReversal);
+            losses.AddSchedule(ScheduleName.GradientReversal, coefficient);
             long sourceRows = inputs.SourceEmbedding.shape[0];
             var adversarialLogits = _adversary.forward(GradientReversal.Apply(cat(new[] { inputs.SourceEmbedding, inputs.TargetEmbedding }, 0), coefficient));
             var disparity = MarginDisparity.Compute(inputs.SourceLogits, adversarialLogits[..(int)sourceRows], inputs.TargetLogits,

@@ -136,6 +136,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             var mmd = MmdLoss.Compute(inputs.SourceEmbedding, inputs.TargetEmbedding, _kernels, _options.Estimator, SourceWeights(inputs));
             losses.Add(LossName, mmd);
             double weight = _options.MmdWeight * (_options.RampWeight ? Schedules.WarmStart(state.Progress) : 1);
+            losses.AddSchedule(ScheduleName.AlignmentWeight, weight);
             return mmd * weight;
         }
     }

@@ -138,6 +138,13 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Called every <see cref="ProgressInterval"/> steps and at the last one with the step's losses. Default: null.</summary>
         public Action<TrainingProgress> ProgressCallback;
 
+        /// <summary>
+        /// A CSV file to write the per-step <see cref="TrainingHistory"/> into when training ends (losses by name, learning
+        /// rate, scheduled coefficients). Default: null (not written; the history is still on
+        /// <see cref="DomainAdaptationTransformer.TrainingHistory"/>).
+        /// </summary>
+        public string TrainingHistoryPath;
+
         /// <summary>The name the method reports in logs and progress.</summary>
         internal abstract string MethodName { get; }
 
@@ -183,6 +190,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(NumberOfThreads is null || NumberOfThreads > 0, nameof(NumberOfThreads), NumberOfThreads, "must be positive when set");
             Check(TargetLabelWeight >= 0 && float.IsFinite(TargetLabelWeight), nameof(TargetLabelWeight), TargetLabelWeight, "must be non-negative");
             Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
+            Check(TrainingHistoryPath is null || !string.IsNullOrWhiteSpace(TrainingHistoryPath), nameof(TrainingHistoryPath), TrainingHistoryPath, "must be a file path when set");
             Check(Training.TrainingDevice.TryParse(Device, out _), nameof(Device), Device, "must be \"cpu\", \"cuda\" or \"cuda:N\"");
             Check(MccWeight >= 0 && float.IsFinite(MccWeight), nameof(MccWeight), MccWeight, "must be non-negative");
             Check(MccTemperature > 0 && float.IsFinite(MccTemperature), nameof(MccTemperature), MccTemperature, "must be positive");

@@ -20,7 +20,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
         // libtorch's default generator is process-wide: trainings are serialised so a seed gives the same model.
         private static readonly object TorchGate = new();
 
-        public static Networks.ScoringNetwork Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
+        public static (Networks.ScoringNetwork Network, TrainingHistory History) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
         {
             var device = TrainingDevice.Resolve(options.Device);
             bool onCpu = device.type == DeviceType.CPU;
@@ -40,7 +40,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             }
         }
 
-        private static Networks.ScoringNetwork Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed, Device device)
+        private static (Networks.ScoringNetwork, TrainingHistory) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed, Device device)
         {
             {
                 if (options.NumberOfThreads is int threads)
@@ -59,9 +59,10 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     On(device, TensorCopy.FromSpan(data.TargetLabels)), options.BatchSize, new Random(random.Next()));
 
                 using var labeledTarget = options.UseTargetLabels ? LabeledTargetSampler(data, options.BatchSize, new Random(random.Next()), device) : null;
+                TrainingHistory history;
                 try
                 {
-                    Run(host, options, method, source, target, labeledTarget);
+                    history = Run(host, options, method, source, target, labeledTarget);
                     using (no_grad())
                         method.CompleteTraining(source.Features, target.Features);
                 }
@@ -74,7 +75,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 if (device.type != DeviceType.CPU)
                     method.Network.to(torch.CPU); // the transformer scores on the CPU
                 // The method's optimizers and auxiliary modules are disposed with it; the network lives on in the transformer.
-                return method.Network;
+                return (method.Network, history);
             }
         }
 
@@ -99,7 +100,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 On(device, TensorCopy.FromSpan(rows.Select(i => data.TargetLabels[i]).ToArray())), Math.Min(batchSize, rows.Length), random);
         }
 
-        private static void Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target, BatchSampler labeledTarget)
+        private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target, BatchSampler labeledTarget)
         {
             using var channel = host.Start("Training");
             using var progressChannel = host.StartProgressChannel($"{options.MethodName} training");
@@ -111,6 +112,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             var clock = Stopwatch.StartNew();
             var losses = new LossLog();
             var lastFinite = losses.Snapshot();
+            var steps = new System.Collections.Generic.List<TrainingStep>(iterations);
             method.SetTrainingMode(true);
             for (int step = 0; step < iterations; step++)
             {
@@ -145,14 +147,22 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 }
 
                 done = step + 1;
+                steps.Add(new TrainingStep(done, learningRate, clock.Elapsed.TotalSeconds, lastFinite, losses.SchedulesSnapshot()));
                 if (done % options.ProgressInterval == 0 || done == iterations)
                 {
-                    var report = new TrainingProgress(options.MethodName, done, iterations, losses.Snapshot(), learningRate, clock.Elapsed);
+                    var report = new TrainingProgress(options.MethodName, done, iterations, lastFinite, learningRate, clock.Elapsed);
                     channel.Info(report.ToString());
                     options.ProgressCallback?.Invoke(report);
                 }
             }
             channel.Info($"{options.MethodName}: {iterations} steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalSeconds / iterations * 1000:F1} s per 1,000 steps).");
+            var history = new TrainingHistory(options.MethodName, steps);
+            if (options.TrainingHistoryPath is not null)
+            {
+                history.WriteCsv(options.TrainingHistoryPath);
+                channel.Info($"{options.MethodName}: training history written to {options.TrainingHistoryPath}.");
+            }
+            return history;
         }
 
         private static string Format(System.Collections.Generic.IReadOnlyDictionary<string, float> losses) =>

@@ -103,9 +103,12 @@ namespace Microsoft.ML.DomainAdaptation
                     $"{nameof(o.UseTargetLabels)} is true but no target row has a label in column '{o.LabelColumnName}'; label some target rows or set it to false.");
 
             int seed = o.Seed ?? _host.Rand.Next();
-            var network = TrainingLoop.Train(_host, o, spec, data, seed);
+            var (network, history) = TrainingLoop.Train(_host, o, spec, data, seed);
             return new DomainAdaptationTransformer(_host, o.MethodName, network, featureSize, o.FeatureColumnName,
-                o.EmbeddingColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, classNames, o.LabelColumnName);
+                o.EmbeddingColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, classNames, o.LabelColumnName)
+            {
+                TrainingHistory = history,
+            };
         }
     }
 }

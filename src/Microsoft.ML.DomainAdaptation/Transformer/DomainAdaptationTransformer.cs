@@ -54,6 +54,13 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>The method that trained the network, e.g. "DANN".</summary>
         public string MethodName { get; }
 
+        /// <summary>
+        /// Every training step's losses, learning rate and scheduled coefficients, from <c>Fit</c>. Null for a transformer
+        /// loaded from a model file: the history is not part of the model (write it with
+        /// <see cref="DomainAdaptationOptions.TrainingHistoryPath"/> or <see cref="TrainingHistory.WriteCsv(string)"/>).
+        /// </summary>
+        public TrainingHistory TrainingHistory { get; internal init; }
+
         /// <summary>The input column of features.</summary>
         public string FeatureColumnName { get; }
 
