@@ -180,6 +180,11 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Contains("step 200/200 (100 %)", train.Output);
             Assert.Contains("remaining", train.Output);
             Assert.True(new FileInfo(model).Length > 10_000);
+            // The per-step history lands beside the model: 200 steps, DANN's losses and its gradient-reversal coefficient.
+            var history = File.ReadAllLines(_data["dann.history.csv"]);
+            Assert.Equal(201, history.Length);
+            Assert.Equal("step,learning_rate,elapsed_seconds,classification,domain,gradient reversal", history[0]);
+            Assert.StartsWith("200,", history[200]);
 
             // The source is learned far above chance (10 %) in 200 steps.
             var source = Succeed("evaluate", "--model", model, "--data", _data["source-images-idx3-ubyte"]);
@@ -218,20 +223,53 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var predicted = outputs.Single(o => o.Name == "PredictedLabel").AsTensor<long>().ToArray();
             Assert.Equal(rows.Take(20).Select(r => long.Parse(r[2])), predicted);
 
+            // The report against a source-only baseline trained the same way, with t-SNE pictures and the training curves.
+            string baseline = _data["source-only.zip"];
+            Succeed("train", "--method", "SourceOnly", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
+                "--iterations", "200", "--batch", "32", "--image-size", "28", "--seed", "0", "--output", baseline);
+            var baselineTarget = Succeed("evaluate", "--model", baseline, "--data", _data["target-images-idx3-ubyte"], "--labels", _data["target-digits.idx1"]);
             string report = _data["report"];
             var written = Succeed("report", "--model", model, "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
-                "--target-labels", _data["target-digits.idx1"], "--max-points", "200", "--output", report);
+                "--target-labels", _data["target-digits.idx1"], "--max-points", "200", "--baseline", baseline, "--projection", "tsne", "--output", report);
             Assert.Contains("index.html", written.Output);
-            foreach (var png in new[] { "per-class-accuracy.png", "pca-domain.png", "pca-class.png" })
+            string html = File.ReadAllText(Path.Combine(report, "index.html"));
+            foreach (var png in new[] { "per-class-accuracy.png", "tsne-before-domain.png", "tsne-before-class.png", "tsne-after-domain.png", "tsne-after-class.png",
+                "training-losses.png", "training-schedules.png" })
             {
                 var bytes = File.ReadAllBytes(Path.Combine(report, png));
                 Assert.True(bytes.Length > 10_000, png);
                 Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes.Take(8));
-                Assert.Contains($"src=\"{png}\"", File.ReadAllText(Path.Combine(report, "index.html")));
+                Assert.Contains($"src=\"{png}\"", html);
             }
             var metrics = File.ReadAllLines(Path.Combine(report, "metrics.csv"));
-            Assert.Equal("Domain,Rows,LabeledRows,MicroAccuracy,MacroAccuracy,LogLoss", metrics[0]);
-            Assert.Equal(targetAccuracy, double.Parse(metrics[2].Split(',')[3], CultureInfo.InvariantCulture), 4);
+            Assert.Equal("Model,Domain,Rows,LabeledRows,MicroAccuracy,MacroAccuracy,LogLoss", metrics[0]);
+            Assert.Equal("DANN,target", string.Join(",", metrics[2].Split(',').Take(2)));
+            Assert.Equal(targetAccuracy, double.Parse(metrics[2].Split(',')[4], CultureInfo.InvariantCulture), 4);
+            Assert.StartsWith("baseline source-only.zip (SourceOnly),target", metrics[4]);
+            Assert.Equal(Metric(baselineTarget.Output, "MicroAccuracy"), double.Parse(metrics[4].Split(',')[4], CultureInfo.InvariantCulture), 4);
+            // Domain gap of both embeddings on the 200 + 200 drawn rows, each a proxy A-distance in [0, 2].
+            var gaps = File.ReadAllLines(Path.Combine(report, "domain-gap.csv"));
+            Assert.Equal(3, gaps.Length);
+            Assert.StartsWith("before,\"baseline SourceOnly embedding\",", gaps[1]);
+            Assert.StartsWith("after,\"DANN embedding\",", gaps[2]);
+            foreach (var line in gaps.Skip(1))
+            {
+                var cells = Regex.Split(line, ",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)");
+                double distance = double.Parse(cells[2], CultureInfo.InvariantCulture);
+                Assert.InRange(distance, 0, 2);
+                Assert.Equal("200", cells[6]);
+            }
+
+            // Without a baseline, "before" is the input features; a missing history file is named.
+            string plain = _data["report-plain"];
+            Succeed("report", "--model", model, "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
+                "--max-points", "100", "--output", plain);
+            Assert.StartsWith("before,\"input features\",", File.ReadAllLines(Path.Combine(plain, "domain-gap.csv"))[1]);
+            Assert.True(File.Exists(Path.Combine(plain, "pca-after-class.png")));
+            var missing = Run("report", "--model", model, "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
+                "--history", _data["nothing.csv"], "--output", plain);
+            Assert.Equal(2, missing.ExitCode);
+            Assert.Contains("--history", missing.Error);
         }
 
         /// <summary>CSV source and TSV target with an MLP: the text id column is not a feature, the label column is named,

@@ -79,32 +79,35 @@ namespace Microsoft.ML.DomainAdaptation
             var x = ToTensor(points).to(ScalarType.Float64);
             if (dim > options.PcaDimensions)
                 x = Pca(x, options.PcaDimensions).Projected;
-            var p = Affinities(SquaredDistances(x), options.Perplexity);
+            // Affinities in double (the bisection needs it); the descent in single precision, which a picture does not miss.
+            var p = Affinities(SquaredDistances(x), options.Perplexity).to(ScalarType.Float32);
+            var exaggeratedP = p * (float)options.EarlyExaggeration;
 
             // Seeded initial layout N(0, 1e-4), drawn outside libtorch so the global generator is left alone.
             var random = new Random(options.Seed);
-            var start = new double[n * 2];
+            var start = new float[n * 2];
             for (int i = 0; i < start.Length; i++)
-                start[i] = 1e-4 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-            var y = tensor(start, ScalarType.Float64).reshape(n, 2);
+                start[i] = (float)(1e-4 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+            var y = tensor(start).reshape(n, 2);
             var velocity = zeros_like(y);
             var gains = ones_like(y);
-            var offDiagonal = 1 - eye(n, dtype: ScalarType.Float64);
+            var offDiagonal = 1 - eye(n, dtype: ScalarType.Float32);
             double rate = options.LearningRate ?? Math.Max(n / options.EarlyExaggeration / 4, 50);
             for (int step = 0; step < options.Iterations; step++)
             {
                 using var stepScope = NewDisposeScope();
-                bool exaggerated = step < options.ExaggerationIterations;
-                var affinity = exaggerated ? p * options.EarlyExaggeration : p;
-                var numerator = (1 / (1 + SquaredDistances(y))) * offDiagonal;
-                var q = (numerator / numerator.sum()).clamp_min(1e-12);
-                var weights = (affinity - q) * numerator;
-                var gradient = 4 * (diag(weights.sum(1)) - weights).matmul(y);
-                // Gains grow where the gradient keeps its sign against the velocity and shrink where it flips.
-                var flips = (velocity * gradient) < 0;
-                var newGains = where(flips, gains + 0.2, gains * 0.8).clamp_min(0.01);
+                var affinity = step < options.ExaggerationIterations ? exaggeratedP : p;
+                // Student-t kernel (1 + ‖y_i − y_j‖²)⁻¹ without the diagonal; Q is it normalised.
+                var numerator = SquaredDistances(y).add_(1).reciprocal_().mul_(offDiagonal);
+                var q = (numerator / numerator.sum()).clamp_min_(1e-12f);
+                // ∂KL/∂y_i = 4 Σ_j (p_ij − q_ij)(1 + ‖y_i − y_j‖²)⁻¹ (y_i − y_j)
+                var weights = affinity.sub(q).mul_(numerator);
+                var gradient = (weights.sum(1, keepdim: true) * y - weights.matmul(y)).mul_(4);
+                // Gains grow where the gradient opposes the last update and shrink where it agrees (Jacobs 1988).
+                var opposed = (velocity * gradient) < 0;
+                var newGains = where(opposed, gains + 0.2f, gains * 0.8f).clamp_min_(0.01f);
                 double momentum = step < options.ExaggerationIterations ? 0.5 : 0.8;
-                var newVelocity = momentum * velocity - rate * newGains * gradient;
+                var newVelocity = velocity * momentum - newGains * gradient * rate;
                 var newY = y + newVelocity;
                 newY = newY - newY.mean(new long[] { 0 }, keepdim: true);
                 gains.Dispose(); velocity.Dispose(); y.Dispose();
