@@ -53,6 +53,7 @@ Console.WriteLine();
 var ml = new MLContext(seed: 0);
 var rows = new List<string>();
 var onnxRows = new List<string>();
+var parityRows = new List<string>();
 foreach (var network in networks)
 {
     var (training, scoring, targetTest, backbone, flopsPerStep) = network switch
@@ -92,6 +93,8 @@ foreach (var network in networks)
         double targetAccuracy = ml.MulticlassClassification.Evaluate(model.Transform(targetTest)).MicroAccuracy;
         if (method == methods[0])
             onnxRows.AddRange(OnnxScoring(ml, model.LastTransformer, network, scoring, scoreRows));
+        parityRows.Add(OnnxParity(model.LastTransformer, network, method, scoring, Math.Min(scoring.Length, 2000)));
+        Console.WriteLine(parityRows[^1]);
         model.LastTransformer.Dispose();
         if (pytorchScript != null && network == "lenet" && referenceNames.TryGetValue(method, out var referenceName))
         {
@@ -107,6 +110,13 @@ Console.WriteLine();
 Console.WriteLine("| network | method | ms / 1000 steps | GFLOP/s (est.) | Fit s | Fit overhead | Transform rows/s | raw forward rows/s | Transform / raw | PredictionEngine µs/row | peak RSS MiB |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var row in rows)
+    Console.WriteLine(row);
+
+Console.WriteLine();
+Console.WriteLine("ONNX parity: each method's exported model (OnnxRuntime InferenceSession, batch 256) against its transformer's TorchSharp network, on the scoring rows:");
+Console.WriteLine("| network | method | rows | max abs diff Score | max abs diff Embedding | same predicted class |");
+Console.WriteLine("|---|---|---|---|---|---|");
+foreach (var row in parityRows)
     Console.WriteLine(row);
 
 if (onnxRows.Count > 0)
@@ -327,6 +337,54 @@ static List<string> OnnxScoring(MLContext ml, DomainAdaptationTransformer adapte
         File.Delete(path);
     }
     return result;
+}
+
+// Largest differences between the exported model and the network it was exported from, over `count` rows of the pool.
+static string OnnxParity(DomainAdaptationTransformer adapter, string network, string method, float[][] pool, int count)
+{
+    int size = pool[0].Length;
+    string path = Path.Combine(Path.GetTempPath(), $"da-parity-{Environment.ProcessId}-{network}-{method}.onnx");
+    adapter.ExportToOnnx(path);
+    try
+    {
+        var scorer = new Microsoft.ML.DomainAdaptation.Transformer.NetworkScorer(adapter.Network, size);
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+        double scoreDiff = 0, embeddingDiff = 0;
+        int same = 0;
+        const int batchSize = 256;
+        var batch = new float[batchSize * size];
+        var embeddings = new float[batchSize * adapter.EmbeddingSize];
+        var probabilities = new float[batchSize * adapter.ClassCount];
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, count - start);
+            for (int i = 0; i < n; i++)
+                pool[start + i].CopyTo(batch, i * size);
+            scorer.Score(batch, n, embeddings, probabilities);
+            var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new Memory<float>(batch, 0, n * size), new[] { n, size });
+            using var outputs = session.Run(new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("Features", tensor) });
+            var onnxScore = outputs.Single(o => o.Name == "Score").AsTensor<float>().ToArray();
+            var onnxEmbedding = outputs.Single(o => o.Name == "Embedding").AsTensor<float>().ToArray();
+            var onnxClass = outputs.Single(o => o.Name == "PredictedLabel").AsTensor<long>().ToArray();
+            for (int i = 0; i < n * adapter.ClassCount; i++)
+                scoreDiff = Math.Max(scoreDiff, Math.Abs(onnxScore[i] - probabilities[i]));
+            for (int i = 0; i < n * adapter.EmbeddingSize; i++)
+                embeddingDiff = Math.Max(embeddingDiff, Math.Abs(onnxEmbedding[i] - embeddings[i]));
+            for (int r = 0; r < n; r++)
+            {
+                var row = new ReadOnlySpan<float>(probabilities, r * adapter.ClassCount, adapter.ClassCount);
+                int best = 0;
+                for (int k = 1; k < row.Length; k++)
+                    best = row[k] > row[best] ? k : best;
+                same += onnxClass[r] == best ? 1 : 0;
+            }
+        }
+        return $"| {network} | {method} | {count} | {scoreDiff:E1} | {embeddingDiff:E1} | {same} / {count} |";
+    }
+    finally
+    {
+        File.Delete(path);
+    }
 }
 
 static double ReadScores(IDataView scored, int count)

@@ -85,7 +85,11 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                     Assert.Equal(HeadKind.NearestCentre, restored.Spec.Head);
                     Assert.Equal(original.Centres.data<float>().ToArray(), restored.Centres.data<float>().ToArray());
                     Assert.True(restored.Centres.abs().sum(1).min().item<float>() > 0, "a class centre is still zero");
-                    AssertScoresAre(restored, data, e => nn.functional.softmax(-cdist(e, restored.Centres).pow(2), 1));
+                    // The scale 1 / 2σ² is in the file too, learned (not the initial 1): softmax(−‖e − C_j‖² / 2σ²).
+                    float scale = restored.CentreScale.item<float>();
+                    Assert.Equal(original.CentreScale.item<float>(), scale);
+                    Assert.True(scale > 0 && scale != 1, $"centre scale {scale}");
+                    AssertScoresAre(restored, data, e => nn.functional.softmax(-cdist(e, restored.Centres).pow(2) * scale, 1));
                     break;
             }
         }

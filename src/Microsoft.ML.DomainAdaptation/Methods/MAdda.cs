@@ -15,8 +15,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// adversarial stage is ADDA's (<see cref="TwoStageAdversarialOptions"/>) with the centre regulariser added to the
     /// target encoder's loss: <c>min_{M_t} BCE(D(M_t(x_t)), 1) + w · E_t[min_j ‖M_t(x_t) − C_j‖²] / s</c> (s: the mean squared
     /// distance between two centres, so the regulariser does not depend on the embedding's scale), pulling each
-    /// target embedding to its nearest source cluster. Rows are classified by their nearest centre
-    /// (probabilities softmax(−‖e − C_j‖²)).
+    /// target embedding to its nearest source cluster. Rows are classified by their nearest centre, with probabilities
+    /// softmax(−‖e − C_j‖² / 2σ²), σ² the source rows' mean squared distance to their class centre (the magnet loss's).
     /// </summary>
     /// <remarks>
     /// The centres are the running class means of M_s's embeddings of every source batch drawn in the adversarial stage.
@@ -66,7 +66,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
     {
         private readonly MAddaOptions _options;
         private readonly int _classCount;
-        private Tensor _sums, _counts;
+        private Tensor _sums, _counts, _squaredNorms;
 
         public MAddaMethod(MAddaOptions options, MethodContext context) : base(options, context)
         {
@@ -74,6 +74,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             _classCount = context.Spec.ClassCount;
             _sums = zeros(_classCount, context.Spec.EmbeddingSize);
             _counts = zeros(_classCount);
+            _squaredNorms = zeros(_classCount);
         }
 
         protected override IEnumerable<Parameter> SourceHeadParameters => Enumerable.Empty<Parameter>();
@@ -104,6 +105,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         {
             _sums.zero_();
             _counts.zero_();
+            _squaredNorms.zero_();
         }
 
         protected override Tensor TargetEncoderLoss(Tensor targetEmbedding, Tensor sourceEmbedding, StepBatch batch, LossLog losses)
@@ -134,12 +136,23 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             var seen = _counts.gt(0).unsqueeze(1);
             // Classes not seen yet keep their current centre.
             Network.Centres.copy_(where(seen, _sums / _counts.clamp_min(1).unsqueeze(1), Network.Centres));
+
+            // The magnet loss's σ² (Rippel et al., 2016): the mean squared distance of the rows to their class centre, from the
+            // running sums as Σ‖e‖² − Σ_k n_k ‖C_k‖². Scoring divides the squared distances by 2σ², so the probabilities
+            // follow the clusters' spread instead of the embedding's scale (unscaled, they were near one-hot: LogLoss ≈ 20).
+            var embedding = sourceEmbedding.detach();
+            _squaredNorms.index_add_(0, labels, (embedding * embedding).sum(1), 1);
+            var means = _sums / _counts.clamp_min(1).unsqueeze(1);
+            var within = _squaredNorms.sum() - (_counts * (means * means).sum(1)).sum();
+            var variance = (within / (_counts.sum() - 1).clamp_min(1)).clamp_min(1e-12);
+            Network.CentreScale.copy_((0.5 / variance).reshape(1));
         }
 
         public override void Dispose()
         {
             _sums?.Dispose();
             _counts?.Dispose();
+            _squaredNorms?.Dispose();
             base.Dispose();
         }
     }

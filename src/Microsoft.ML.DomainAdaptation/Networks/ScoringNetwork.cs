@@ -30,6 +30,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             else if (spec.Head == HeadKind.NearestCentre)
             {
                 register_buffer(CentresName, zeros(spec.ClassCount, spec.EmbeddingSize));
+                register_buffer(CentreScaleName, ones(1));
             }
         }
 
@@ -39,12 +40,19 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         public ClassifierHead SecondClassifier { get; }
 
         private const string CentresName = "centres";
+        internal const string CentreScaleName = "centre_scale";
 
         /// <summary>
         /// Class centres (classes × embedding) of <see cref="HeadKind.NearestCentre"/>, else null. Read from the registered
         /// buffer each time: moving the network to another device (training on a GPU) replaces the buffer's tensor.
         /// </summary>
         public Tensor Centres => Spec.Head == HeadKind.NearestCentre ? named_buffers().First(b => b.name == CentresName).buffer : null;
+
+        /// <summary>
+        /// The factor 1 / 2σ² of <see cref="HeadKind.NearestCentre"/>'s probabilities softmax(−‖e − C_j‖² / 2σ²) (one value), else null.
+        /// 1 in models saved before it existed, which keeps their probabilities as they were.
+        /// </summary>
+        public Tensor CentreScale => Spec.Head == HeadKind.NearestCentre ? named_buffers().First(b => b.name == CentreScaleName).buffer : null;
 
         /// <summary>Class logits of the first classifier.</summary>
         public override Tensor forward(Tensor input) => classifier.forward(backbone.forward(input));
@@ -57,7 +65,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             {
                 HeadKind.Softmax => functional.softmax(classifier.forward(embedding), 1),
                 HeadKind.AveragedPair => (functional.softmax(classifier.forward(embedding), 1) + functional.softmax(SecondClassifier.forward(embedding), 1)) / 2,
-                HeadKind.NearestCentre => functional.softmax(-cdist(embedding, Centres).pow(2), 1),
+                HeadKind.NearestCentre => functional.softmax(-cdist(embedding, Centres).pow(2) * CentreScale, 1),
                 _ => throw new InvalidOperationException($"Unknown head {Spec.Head}."),
             };
             return probabilities.MoveToOuterDisposeScope();

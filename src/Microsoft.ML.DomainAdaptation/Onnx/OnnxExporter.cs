@@ -87,7 +87,7 @@ namespace Microsoft.ML.DomainAdaptation.Onnx
                 ? Linear(graph, weights, $"{prefix}.layers.fc2", graph.Node("Relu", new[] { Linear(graph, weights, $"{prefix}.layers.fc1", embedding) }))
                 : Linear(graph, weights, $"{prefix}.layers.fc", embedding);
 
-        // softmax(−‖e − c_j‖²) with ‖e − c‖² = ‖e‖² − 2 e·c + ‖c‖²: a MatMul instead of an N × K × E difference tensor.
+        // softmax(−‖e − c_j‖² / 2σ²) with ‖e − c‖² = ‖e‖² − 2 e·c + ‖c‖²: a MatMul instead of an N × K × E difference tensor.
         private static string NearestCentre(OnnxGraph graph, Dictionary<string, Tensor> weights, NetworkSpec spec, string embedding, string scoreName)
         {
             var centres = Values(weights, "centres");
@@ -106,7 +106,9 @@ namespace Microsoft.ML.DomainAdaptation.Onnx
             string dot = graph.Node("MatMul", new[] { embedding, graph.Initializer("centres_t", transposed, e, k) });
             string twiceDot = graph.Node("Mul", new[] { dot, graph.Initializer("two", new[] { 2f }) });
             string squared = graph.Node("Add", new[] { graph.Node("Sub", new[] { embeddingNorms, twiceDot }), graph.Initializer("centre_norms", squaredNorms, 1, k) });
-            return graph.Node("Softmax", new[] { graph.Node("Neg", new[] { squared }) }, scoreName, ("axis", 1L));
+            var scale = Values(weights, ScoringNetwork.CentreScaleName);
+            string scaled = graph.Node("Mul", new[] { squared, graph.Initializer("centre_scale", new[] { -scale[0] }) });
+            return graph.Node("Softmax", new[] { scaled }, scoreName, ("axis", 1L));
         }
 
         private static string Linear(OnnxGraph graph, Dictionary<string, Tensor> weights, string prefix, string input) =>

@@ -161,13 +161,14 @@ namespace Microsoft.ML.DomainAdaptation
         public void Dispose() => _network.Dispose();
 
         /// <summary>The model format this version writes (and the newest it reads).</summary>
-        internal const uint FormatVersion = 0x00010002; // Label column name, size and SHA-256 of the weights.
+        internal const uint FormatVersion = 0x00010003; // The nearest-centre head's scale 1 / 2σ² among the weights.
+        private const uint FormatWithoutCentreScale = 0x00010002; // Label column name, size and SHA-256 of the weights.
 
         private static VersionInfo GetVersionInfo() => new VersionInfo(
             modelSignature: "DOMADAPT",
             verWrittenCur: FormatVersion,
             verReadableCur: FormatVersion,
-            verWeCanReadBack: FormatVersion,
+            verWeCanReadBack: FormatWithoutCentreScale,
             loaderSignature: LoaderSignature,
             loaderAssemblyName: typeof(DomainAdaptationTransformer).Assembly.FullName);
 
@@ -235,7 +236,8 @@ namespace Microsoft.ML.DomainAdaptation
             try
             {
                 using var reader = new BinaryReader(new MemoryStream(weights));
-                network.load(reader);
+                // Older weights lack the centre scale, which then stays 1: the probabilities they were saved with.
+                network.load(reader, strict: ctx.Header.ModelVerWritten >= FormatVersion);
             }
             catch
             {
