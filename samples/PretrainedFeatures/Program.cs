@@ -23,7 +23,8 @@ const string Usage = @"dotnet run --project samples/PretrainedFeatures -c Releas
   --batch N             rows per domain per step (default 32)
   --seeds 0,1,2         one run per seed (default 0)
   --methods A,B         from the Digits sample's list (default SourceOnly,DANN,DeepCORAL,MMD)
-  --target-test 0.3     fraction of the target images held out for the metrics; the rest is the unlabeled target
+  --target-test 0.3     fraction of the target images held out for the metrics, the rest being the unlabeled target;
+                        'all': adapt to every target image and measure on all of them (the Office-31 papers' protocol)
   --onnx-model FILE     featurize with this ONNX model instead of ResNet18 (ApplyOnnxModel)
   --onnx-input NAME     its input (default: the model's first input); pixels: planar 3 x size x size, RGB
   --onnx-output NAME    its feature output (default: the model's first output)
@@ -42,7 +43,7 @@ int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "32"));
 var seeds = arguments.GetValueOrDefault("seeds", "0").Split(',').Select(int.Parse).ToArray();
 var methodNames = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL,MMD").Split(',');
-double targetTestFraction = double.Parse(arguments.GetValueOrDefault("target-test", "0.3"), System.Globalization.CultureInfo.InvariantCulture);
+string targetTest = arguments.GetValueOrDefault("target-test", "0.3");
 string onnxModel = arguments.GetValueOrDefault("onnx-model");
 int imageSize = int.Parse(arguments.GetValueOrDefault("image-size", "224"));
 string cache = Path.Combine(AppContext.BaseDirectory, "data");
@@ -64,9 +65,10 @@ var source = Featurize(sourceImages, sourceFolder);
 var target = Featurize(targetImages, targetFolder);
 
 // 3. Splits: held-out source rows measure the source fit; the target's held-out rows are the test rows, the rest is
-// the unlabeled target the methods adapt to (its labels are dropped).
+// the unlabeled target the methods adapt to (its labels are dropped). With "all", the test rows are the adaptation rows.
 var sourceSplit = mlContext.Data.TrainTestSplit(source, testFraction: 0.2, seed: 0);
-var targetSplit = mlContext.Data.TrainTestSplit(target, testFraction: targetTestFraction, seed: 0);
+var targetSplit = targetTest == "all" ? (TrainSet: target, TestSet: target)
+    : Split(mlContext.Data.TrainTestSplit(target, testFraction: double.Parse(targetTest, System.Globalization.CultureInfo.InvariantCulture), seed: 0));
 var unlabeledTarget = mlContext.Transforms.DropColumns("Label").Fit(targetSplit.TrainSet).Transform(targetSplit.TrainSet);
 var trainingData = mlContext.Data.Cache(mlContext.Data.CombineDomains(sourceSplit.TrainSet, unlabeledTarget));
 int featureSize = ((VectorDataViewType)source.Schema["Features"].Type).Size;
@@ -162,6 +164,8 @@ IEstimator<ITransformer> FeaturePipeline()
     // Only what adaptation needs goes into the cache.
     return pipeline.Append(mlContext.Transforms.SelectColumns("Label", "Features"));
 }
+
+static (IDataView TrainSet, IDataView TestSet) Split(DataOperationsCatalog.TrainTestData split) => (split.TrainSet, split.TestSet);
 
 static long Count(IDataView data)
 {
