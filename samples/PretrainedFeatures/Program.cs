@@ -29,7 +29,8 @@ const string Usage = @"dotnet run --project samples/PretrainedFeatures -c Releas
   --onnx-input NAME     its input (default: the model's first input); pixels: planar 3 x size x size, RGB
   --onnx-output NAME    its feature output (default: the model's first output)
   --image-size N        side the images are resized to for the ONNX model (default 224)
-  --pixel-offset X --pixel-scale Y   pixels given to the ONNX model: (p + X) * Y for p in 0..255 (default 0 and 1/255)
+  --pixel-offset X --pixel-scale Y   pixels given to the ONNX model: ExtractPixels' (p - X) * Y for p in 0..255
+                        (default 0 and 1/255)
 Features are cached in data/features/, so a second run skips featurization.";
 if (args.Contains("--help") || args.Contains("-h"))
 {
