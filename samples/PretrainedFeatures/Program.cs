@@ -111,7 +111,9 @@ if (rates.Count > 0)
 // Featurizes up to `rows` images of a folder (a seeded random subset) or reads them from the cache.
 IDataView Featurize(IDataView images, string folder)
 {
-    string key = $"{Path.GetFullPath(folder)}|{rows}|{featurizerName}|{onnxModel}|{arguments.GetValueOrDefault("onnx-input")}|" +
+    // A changed ONNX file (size or time) or folder path, row count or class list gives another cache file.
+    string model = onnxModel is null ? "" : $"{Path.GetFullPath(onnxModel)}:{new FileInfo(onnxModel).Length}:{File.GetLastWriteTimeUtc(onnxModel).Ticks}";
+    string key = $"{Path.GetFullPath(folder)}|{rows}|{featurizerName}|{model}|{arguments.GetValueOrDefault("onnx-input")}|" +
         $"{arguments.GetValueOrDefault("onnx-output")}|{imageSize}|{arguments.GetValueOrDefault("pixel-offset")}|{arguments.GetValueOrDefault("pixel-scale")}|{string.Join(",", classNames)}";
     string hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12].ToLowerInvariant();
     string file = Path.Combine(cache, "features", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}-{hash}.idv");
