@@ -27,8 +27,8 @@ const string Usage = @"dotnet run --project samples/PretrainedFeatures -c Releas
                         'all': adapt to every target image and measure on all of them (the Office-31 papers' protocol)
   --upper-bound true    also train SourceOnly on the target training rows' own labels (what adaptation tries to approach)
   --onnx-model FILE     featurize with this ONNX model instead of ResNet18 (ApplyOnnxModel)
-  --onnx-input NAME     its input (default: the model's first input); pixels: planar 3 x size x size, RGB
-  --onnx-output NAME    its feature output (default: the model's first output)
+  --onnx-input NAME     its input (default 'input'); it gets planar 3 x size x size pixels, R, G, B
+  --onnx-output NAME    its feature output (default 'output')
   --image-size N        side the images are resized to for the ONNX model (default 224)
   --pixel-offset X --pixel-scale Y   pixels given to the ONNX model: ExtractPixels' (p - X) * Y for p in 0..255
                         (default 0 and 1/255)
