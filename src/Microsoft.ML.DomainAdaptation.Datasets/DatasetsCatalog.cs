@@ -80,5 +80,29 @@ namespace Microsoft.ML
         /// <exception cref="System.IO.InvalidDataException">No class folders or no images, or a folder not in ClassNames.</exception>
         public static IDataView LoadImageFolder(this DataOperationsCatalog catalog, string folder, ImageFolderOptions options = null)
             => ImageFolder.Load(folder, options);
+
+        /// <summary>
+        /// Writes the rows of <paramref name="data"/> as PNG files <c>folder/&lt;class&gt;/&lt;row&gt;.png</c> (row
+        /// index on five or more digits), the layout <c>LoadImageFolder</c> reads: a way to hand any image data view
+        /// (the real digits, a benchmark) to a pipeline that starts from image files, such as a pretrained featurizer.
+        /// Pixels: <see cref="ImageDataOptions.FeatureColumnName"/>, a known-size vector of Single of dimensions
+        /// C × H × W (C = 1 grey, 3 RGB in planar R, G, B order) or H × W, turned back into 0–255 as
+        /// <c>value / ScaleImage − OffsetImage</c>, rounded and clamped. Class folder: the label's key value (or the
+        /// key's number − 1 without key values, or a Single label's value); rows whose label is missing are skipped.
+        /// Existing files are overwritten.
+        /// </summary>
+        /// <param name="catalog">The data operations catalog.</param>
+        /// <param name="data">The rows to write.</param>
+        /// <param name="folder">Output root; created if missing.</param>
+        /// <param name="options">Columns and pixel scaling. Default: "Features" in [−1, 1] and "Label".</param>
+        /// <returns>The paths written, in row order.</returns>
+        /// <exception cref="System.ArgumentOutOfRangeException">A column is missing or of the wrong type (the message names it).</exception>
+        /// <example><code>
+        /// var target = mlContext.Data.LoadUsps("usps.h5");
+        /// mlContext.Data.SaveAsImageFolder(target, "usps-images");
+        /// var images = mlContext.Data.LoadImageFolder("usps-images");   // ImagePath + Label, for LoadImages
+        /// </code></example>
+        public static string[] SaveAsImageFolder(this DataOperationsCatalog catalog, IDataView data, string folder, ImageFolderWriteOptions options = null)
+            => ImageFolderWriter.Write(data, folder, options);
     }
 }

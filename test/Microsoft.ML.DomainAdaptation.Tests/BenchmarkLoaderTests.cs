@@ -375,6 +375,55 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void SaveAsImageFolderWritesRowsThatLoadImageFolderReadsBack()
+        {
+            // RGB rows with key labels (class names as key values) → the same pixels and classes back.
+            string root = WriteImageFolder();
+            var rgb = Ml.Data.LoadImageFolder(root, new ImageFolderOptions { LoadPixels = true, Width = 6, Height = 5 });
+            string copy = Path.Combine(_folder, "copy");
+            var written = Ml.Data.SaveAsImageFolder(rgb, copy);
+            Assert.Equal(new[] { "back_pack/00000.png", "back_pack/00001.png", "bike/00002.png" }.Select(f => Path.Combine(copy, f)), written);
+            var back = Ml.Data.LoadImageFolder(copy, new ImageFolderOptions { LoadPixels = true, Width = 6, Height = 5 });
+            Assert.Equal(Labels(rgb), Labels(back));
+            Assert.Equal(Features(rgb), Features(back));
+            Assert.Equal(Scaled(FolderColour(2).Blue), Features(back)[2][60 + 29], 5);
+
+            // Grey 1 × 2 × 3 rows with a Single label: folders named by the value, a missing label skipped, pixels unscaled.
+            var grey = Ml.Data.LoadFromEnumerable(new[]
+            {
+                new GreyRow { Features = new[] { 0, 10, 20, 30, 40, 255f }.Select(Scaled).ToArray(), Label = 7 },
+                new GreyRow { Features = new float[6], Label = float.NaN },
+                new GreyRow { Features = new[] { 200, 0, 0, 0, 0, 1f }.Select(Scaled).ToArray(), Label = 3 },
+            }, GreyRow.Schema());
+            string greyRoot = Path.Combine(_folder, "grey");
+            Assert.Equal(new[] { Path.Combine(greyRoot, "7", "00000.png"), Path.Combine(greyRoot, "3", "00002.png") }, Ml.Data.SaveAsImageFolder(grey, greyRoot));
+            var greyBack = Ml.Data.LoadImageFolder(greyRoot, new ImageFolderOptions { LoadPixels = true, Channels = 1, Width = 3, Height = 2 });
+            var pixels = Features(greyBack).Select(f => f.Select(v => MathF.Round(v * 127.5f + 127.5f)).ToArray()).ToArray();
+            Assert.Equal(new[] { 200, 0, 0, 0, 0, 1f }, pixels[0]); // folder "3" sorts first
+            Assert.Equal(new[] { 0, 10, 20, 30, 40, 255f }, pixels[1]);
+
+            // A flat vector has no image shape: the error names the column.
+            var flat = Ml.Data.LoadFromEnumerable(new[] { new GreyRow { Features = new float[6], Label = 1 } });
+            var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ml.Data.SaveAsImageFolder(flat, Path.Combine(_folder, "flat")));
+            Assert.Equal("FeatureColumnName", ex.ParamName);
+            Assert.Contains("C × H × W", ex.Message);
+        }
+
+        private sealed class GreyRow
+        {
+            [VectorType(6)]
+            public float[] Features;
+            public float Label;
+
+            public static SchemaDefinition Schema()
+            {
+                var definition = SchemaDefinition.Create(typeof(GreyRow));
+                definition[nameof(Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, 2, 3);
+                return definition;
+            }
+        }
+
+        [Fact]
         public void Sha256ListIsVerified()
         {
             string path = WriteUspsH5();
