@@ -8,9 +8,10 @@ namespace Microsoft.ML.DomainAdaptation
     /// output column names and how 8-bit pixel values become features.
     /// </summary>
     /// <remarks>
-    /// A pixel value p in 0–255 becomes <c>(p + OffsetImage) × ScaleImage</c>, as ML.NET's ExtractPixels does. The
-    /// defaults give [−1, 1], the scale of the digits sample (<c>p / 127.5 − 1</c>), so synthetic and real domains
-    /// compare directly; <c>OffsetImage = 0, ScaleImage = 1</c> gives ExtractPixels' default 0–255.
+    /// A pixel value p in 0–255 becomes <c>(p + OffsetImage) × ScaleImage</c>. The defaults give [−1, 1], the scale of the
+    /// digits sample (<c>p / 127.5 − 1</c>), so synthetic and real domains compare directly; <c>OffsetImage = 0,
+    /// ScaleImage = 1</c> gives ExtractPixels' default 0–255. ML.NET's ExtractPixels subtracts its offset,
+    /// <c>(p − offsetImage) × scaleImage</c>: the same features come from it with <c>offsetImage: 127.5f, scaleImage: 1 / 127.5f</c>.
     /// Features are planar C×H×W with channels in R, G, B order (ExtractPixels' default layout).
     /// </remarks>
     public abstract class ImageDataOptions
