@@ -289,9 +289,10 @@ namespace Microsoft.ML.DomainAdaptation
                 candidate.FitTime = watch.Elapsed;
             }
             var set = ValidationSet.Create(candidate.Model, heldOut, domainColumn);
+            var context = new ValidationContext(_env, candidate.Model, options, training, heldOut);
             var scores = new Dictionary<string, double>();
             foreach (var scorer in scorers)
-                scores[scorer.Name] = scorer.Score(set);
+                scores[scorer.Name] = scorer.Score(set, context);
             candidate.Scores = scores;
             candidate.Score = scores[_options.Scorer.Name];
             Log($"{candidate.Name}: fitted in {candidate.FitTime.TotalSeconds:F1} s; {string.Join(", ", scores.Select(s => $"{s.Key} {s.Value:G4}"))}");
