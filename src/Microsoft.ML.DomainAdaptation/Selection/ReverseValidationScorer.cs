@@ -22,7 +22,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// on top of it, and it needs what <see cref="Score(ValidationSet)"/> does not have: the candidate's options and training
     /// rows. Use it in a <see cref="DomainAdaptationExperiment"/> (add it to <see cref="DomainAdaptationExperimentOptions.ReportedScorers"/>
     /// or make it the <see cref="DomainAdaptationExperimentOptions.Scorer"/>), or call <see cref="Score(ValidationSet, ValidationContext)"/>.
-    /// The reverse model uses the candidate's seed, so scores repeat exactly.</para>
+    /// The reverse model uses the candidate's seed, so scores repeat exactly. In an experiment its training is part of scoring:
+    /// <see cref="DomainAdaptationExperimentOptions.TimeBudget"/> does not stop it, but the time it takes is spent from the budget.</para>
     /// </remarks>
     public sealed class ReverseValidationScorer : ValidationScorer
     {
