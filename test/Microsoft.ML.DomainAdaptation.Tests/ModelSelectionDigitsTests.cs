@@ -10,7 +10,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 {
     /// <summary>
     /// The experiment end to end on the real digits, optdigits → mnist-opencv (target labels dropped before it runs), at a small
-    /// budget: source-only, MMD and MCC, 500 steps of 32 + 32 each, LeNet.
+    /// budget: source-only, MMD and MCC, 500 steps of 32 + 32 each, LeNet. Measured (seed 0): target accuracy 30.1 / 45.8 / 41.6 %;
+    /// DEV ranked MCC first among the adapted candidates and its guard kept source-only.
     /// </summary>
     public class ModelSelectionDigitsTests
     {
@@ -40,8 +41,9 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 return options;
             }
 
-            // The experiment as shipped (DEV ranks, DEV guards), with reverse validation reported too (a quarter of the steps).
-            var requested = ValidationScorer.All.Append(new ReverseValidationScorer { IterationFraction = 0.25 }).ToList();
+            // The experiment as shipped (DEV ranks, DEV guards), with reverse validation reported too (a tenth of the steps: here
+            // only its wiring on real rows is checked).
+            var requested = ValidationScorer.All.Append(new ReverseValidationScorer { IterationFraction = 0.1 }).ToList();
             var result = ml.Transforms.DomainAdaptationExperiment(new DomainAdaptationExperimentOptions
             {
                 Candidates = { LeNet(new MmdOptions()), LeNet(new MccOptions()) },
@@ -62,8 +64,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Equal("DEV", result.ScorerName);
             Assert.All(result.Candidates, c => Assert.Equal(c.Scores["DEV"], c.Score));
 
-            // Held-out optdigits rows are learned by every candidate. Reverse validation is an accuracy (near chance here: 125
-            // reverse steps from pseudo-labels that are mostly wrong; measured 8.8 to 10.8 %).
+            // Held-out optdigits rows are learned by every candidate. Reverse validation is an accuracy (near chance at so few
+            // reverse steps from pseudo-labels that are mostly wrong).
             Assert.All(result.Candidates, c => Assert.True(c.Scores["SourceAccuracy"] > 0.9, $"{c.Name}: held-out source accuracy {c.Scores["SourceAccuracy"]:P1}"));
             Assert.All(result.Candidates, c => Assert.InRange(c.Scores["RV"], 0, 1));
 
