@@ -34,7 +34,10 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>The criterion that ranks the candidates (higher is better). Default: <see cref="ValidationScorer.DeepEmbedded"/> (DEV).</summary>
         public ValidationScorer Scorer = ValidationScorer.DeepEmbedded;
 
-        /// <summary>Further criteria computed for every candidate and reported beside the ranking one. Default: every built-in scorer.</summary>
+        /// <summary>
+        /// Further criteria computed for every candidate and reported beside the ranking one. Default: <see cref="ValidationScorer.All"/>,
+        /// every built-in scorer that needs no training (add <see cref="ValidationScorer.ReverseValidation"/> to retrain per candidate).
+        /// </summary>
         public List<ValidationScorer> ReportedScorers = ValidationScorer.All.ToList();
 
         /// <summary>
