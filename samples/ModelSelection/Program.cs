@@ -11,15 +11,27 @@ using Microsoft.ML.Transforms;
 // ModelSelection: choose a domain adaptation model without target labels. For each direction between the two real digit
 // collections, a DomainAdaptationExperiment fits source-only and the candidate methods, scores each with every unsupervised
 // scorer on held-out rows, and the target test labels (never seen by the experiment) tell how good each scorer's pick is.
+// With --source synthetic (or a direction from "synthetic"), the source is synthetic digits rendered from the system's fonts
+// (the SynthToReal sample's, --rows of them) and the default direction is synthetic → mnist-opencv.
 //   dotnet run --project samples/ModelSelection -c Release -- [--iterations 1000] [--batch 32] [--seeds 0]
 //       [--direction optdigits:mnist-opencv,mnist-opencv:optdigits] [--methods DANN,MMD,DeepCORAL,MCC]
-var arguments = ResultTable.ParseArguments(args, "--iterations, --batch, --seeds, --direction, --methods");
+//       [--source synthetic] [--rows 10000]
+var arguments = ResultTable.ParseArguments(args, "--iterations, --batch, --seeds, --direction, --methods, --source, --rows");
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "1000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "32"));
 var seeds = arguments.GetValueOrDefault("seeds", "0").Split(',').Select(int.Parse).ToArray();
-var directions = arguments.GetValueOrDefault("direction", $"{DigitsDomains.OptDigits}:{DigitsDomains.MnistOpenCv},{DigitsDomains.MnistOpenCv}:{DigitsDomains.OptDigits}")
+const string Synthetic = "synthetic";
+string sourceKind = arguments.GetValueOrDefault("source", "real");
+if (sourceKind != "real" && sourceKind != Synthetic)
+    throw new ArgumentException($"--source must be real or {Synthetic}; got '{sourceKind}'.");
+int syntheticRows = int.Parse(arguments.GetValueOrDefault("rows", "10000"));
+string defaultDirections = sourceKind == Synthetic ? $"{Synthetic}:{DigitsDomains.MnistOpenCv}"
+    : $"{DigitsDomains.OptDigits}:{DigitsDomains.MnistOpenCv},{DigitsDomains.MnistOpenCv}:{DigitsDomains.OptDigits}";
+var directions = arguments.GetValueOrDefault("direction", defaultDirections)
     .Split(',').Select(d => d.Split(':')).Select(d => (Source: d[0], Target: d[1])).ToArray();
 var methods = arguments.GetValueOrDefault("methods", "DANN,MMD,DeepCORAL,MCC").Split(',');
+// Every scorer of the library: the five that read the held-out outputs, and reverse validation, which retrains (half the steps).
+var scorers = ValidationScorer.All.Append(ValidationScorer.ReverseValidation).ToList();
 
 var picks = new List<(string Direction, int Seed, string Scorer, string Picked, double PickedAccuracy, string Best, double BestAccuracy, double SourceOnly)>();
 var gaps = new List<(string Direction, int Seed, string Candidate, double Accuracy, double Pad, double Mmd, string Scores)>();
@@ -28,15 +40,20 @@ foreach (var (sourceName, targetName) in directions)
 {
     string direction = $"{sourceName} → {targetName}";
     var mlContext = new MLContext(seed: 0);
-    var source = DigitsDomains.Load(mlContext, sourceName, "train");
+    bool synthetic = sourceName == Synthetic;
+    // Synthetic digits: MNIST-like 28 × 28 grey renders, bright on dark, in [−1, 1] like the real digits; the label is already a key.
+    var source = synthetic
+        ? mlContext.Data.Cache(mlContext.Data.LoadSyntheticDigits(new SyntheticDigitsOptions { Rows = syntheticRows, Seed = 0, Height = 28, Width = 28 }))
+        : DigitsDomains.Load(mlContext, sourceName, "train");
     var target = DigitsDomains.Load(mlContext, targetName, "train");
     var targetTest = DigitsDomains.Load(mlContext, targetName, "test");
     // Target labels are dropped before the experiment: neither training nor the scorers see them.
     var unlabeledTarget = mlContext.Transforms.DropColumns("Label").Fit(target).Transform(target);
     var combined = mlContext.Data.CombineDomains(source, unlabeledTarget);
-    var keys = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(combined);
-    var data = mlContext.Data.Cache(keys.Transform(combined));
-    var keyedTargetTest = mlContext.Data.Cache(keys.Transform(targetTest));
+    // Real labels are the digits as Single: keys by value (0 → 1 … 9 → 10), which are also the synthetic keys "0" … "9".
+    var keys = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue);
+    var data = mlContext.Data.Cache(synthetic ? combined : keys.Fit(combined).Transform(combined));
+    var keyedTargetTest = mlContext.Data.Cache(keys.Fit(targetTest).Transform(targetTest));
 
     foreach (int seed in seeds)
     {
@@ -52,7 +69,7 @@ foreach (var (sourceName, targetName) in directions)
 
         Console.WriteLine($"{direction}, seed {seed}: SourceOnly, {string.Join(", ", methods)}");
         var clock = Stopwatch.StartNew();
-        var experimentOptions = new DomainAdaptationExperimentOptions { Scorer = ValidationScorer.DeepEmbedded, Seed = seed };
+        var experimentOptions = new DomainAdaptationExperimentOptions { Scorer = ValidationScorer.DeepEmbedded, ReportedScorers = scorers, Seed = seed };
         foreach (var method in methods)
         {
             experimentOptions.Candidates.Add(Configure(DigitsMethods.Create(method)));
@@ -66,7 +83,7 @@ foreach (var (sourceName, targetName) in directions)
         var accuracy = fitted.ToDictionary(c => c.Name, c => mlContext.MulticlassClassification.Evaluate(c.Model.Transform(keyedTargetTest)).MicroAccuracy);
         var best = fitted.OrderByDescending(c => accuracy[c.Name]).First();
         double sourceOnly = accuracy[result.SourceOnly.Name];
-        foreach (var scorer in ValidationScorer.All)
+        foreach (var scorer in scorers)
         {
             // What an experiment ranking by this scorer returns: the top candidate (source-only included, as the guard does).
             var pick = fitted.OrderByDescending(c => double.IsNaN(c.Scores[scorer.Name]) ? double.NegativeInfinity : c.Scores[scorer.Name])
@@ -78,7 +95,7 @@ foreach (var (sourceName, targetName) in directions)
         {
             var gap = DomainGap.Measure(candidate.Model.Transform(data), seed: seed);
             gaps.Add((direction, seed, candidate.Name, accuracy[candidate.Name], gap.ProxyADistance, gap.Mmd,
-                string.Join(" / ", ValidationScorer.All.Select(s => candidate.Scores[s.Name].ToString("F3")))));
+                string.Join(" / ", scorers.Select(s => candidate.Scores[s.Name].ToString("F3")))));
             Console.WriteLine($"  {candidate.Name,-10} target {accuracy[candidate.Name]:P1}  {candidate}  gap: {gap}");
         }
     }
@@ -102,7 +119,7 @@ if (picks.Select(p => (p.Direction, p.Seed)).Distinct().Count() > 1)
 Console.WriteLine();
 Console.WriteLine("Every candidate: target accuracy, domain gap of its embedding (training rows, 1,000 per domain) and its scores");
 Console.WriteLine();
-Console.WriteLine($"| direction | seed | candidate | target % | proxy A-distance | MMD² | {string.Join(" / ", ValidationScorer.All.Select(s => s.Name))} |");
+Console.WriteLine($"| direction | seed | candidate | target % | proxy A-distance | MMD² | {string.Join(" / ", scorers.Select(s => s.Name))} |");
 Console.WriteLine("|---|---|---|---|---|---|---|");
 foreach (var g in gaps)
     Console.WriteLine($"| {g.Direction} | {g.Seed} | {g.Candidate} | {100 * g.Accuracy:F1} | {g.Pad:F3} | {g.Mmd:F4} | {g.Scores} |");

@@ -161,6 +161,9 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>True when a common target loss is on: methods that otherwise skip target batches must draw them.</summary>
         internal bool UsesSharedTargetLosses => MccWeight > 0 || SelfTrainingWeight > 0;
 
+        /// <summary>A shallow copy (same method and settings; the backbone options object is shared, not copied).</summary>
+        internal DomainAdaptationOptions ShallowCopy() => (DomainAdaptationOptions)MemberwiseClone();
+
         /// <summary>Creates the method's training module.</summary>
         internal abstract AdaptationMethod CreateMethod(MethodContext context);
 

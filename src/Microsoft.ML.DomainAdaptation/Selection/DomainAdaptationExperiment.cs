@@ -34,7 +34,10 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>The criterion that ranks the candidates (higher is better). Default: <see cref="ValidationScorer.DeepEmbedded"/> (DEV).</summary>
         public ValidationScorer Scorer = ValidationScorer.DeepEmbedded;
 
-        /// <summary>Further criteria computed for every candidate and reported beside the ranking one. Default: every built-in scorer.</summary>
+        /// <summary>
+        /// Further criteria computed for every candidate and reported beside the ranking one. Default: <see cref="ValidationScorer.All"/>,
+        /// every built-in scorer that needs no training (add <see cref="ValidationScorer.ReverseValidation"/> to retrain per candidate).
+        /// </summary>
         public List<ValidationScorer> ReportedScorers = ValidationScorer.All.ToList();
 
         /// <summary>
@@ -289,9 +292,10 @@ namespace Microsoft.ML.DomainAdaptation
                 candidate.FitTime = watch.Elapsed;
             }
             var set = ValidationSet.Create(candidate.Model, heldOut, domainColumn);
+            var context = new ValidationContext(_env, candidate.Model, options, training, heldOut);
             var scores = new Dictionary<string, double>();
             foreach (var scorer in scorers)
-                scores[scorer.Name] = scorer.Score(set);
+                scores[scorer.Name] = scorer.Score(set, context);
             candidate.Scores = scores;
             candidate.Score = scores[_options.Scorer.Name];
             Log($"{candidate.Name}: fitted in {candidate.FitTime.TotalSeconds:F1} s; {string.Join(", ", scores.Select(s => $"{s.Key} {s.Value:G4}"))}");

@@ -11,7 +11,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// <para>Sign convention: every scorer is <b>higher is better</b>. Criteria that are risks or entropies to minimise
     /// (IWV, DEV, target entropy) are returned negated, so a ranking always sorts scores in descending order.</para>
     /// <para>Built-in scorers: <see cref="SourceAccuracy"/>, <see cref="TargetEntropy"/>, <see cref="SoftNeighborhoodDensity"/>,
-    /// <see cref="ImportanceWeighted"/> (IWV) and <see cref="DeepEmbedded"/> (DEV). None reads a target label.</para>
+    /// <see cref="ImportanceWeighted"/> (IWV), <see cref="DeepEmbedded"/> (DEV), and <see cref="ReverseValidation"/>, which retrains
+    /// and so needs a <see cref="ValidationContext"/>. None reads a target label.</para>
     /// </remarks>
     public abstract class ValidationScorer
     {
@@ -20,6 +21,13 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <summary>The score of the model whose outputs <paramref name="set"/> holds; higher is better. NaN when undefined.</summary>
         public abstract double Score(ValidationSet set);
+
+        /// <summary>
+        /// The score of a candidate whose held-out outputs <paramref name="set"/> holds, for scorers that also need its options and
+        /// training rows (<see cref="ReverseValidation"/> retrains). The default ignores <paramref name="context"/> and returns
+        /// <see cref="Score(ValidationSet)"/>. <see cref="DomainAdaptationExperiment"/> calls this overload.
+        /// </summary>
+        public virtual double Score(ValidationSet set, ValidationContext context) => Score(set);
 
         /// <summary>Scores <paramref name="model"/> on held-out rows of both domains (see <see cref="ValidationSet.Create"/>).</summary>
         /// <param name="model">The fitted network.</param>
@@ -43,7 +51,13 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Negated deep embedded validation risk, DEV (<see cref="DeepEmbeddedValidationScorer"/>).</summary>
         public static ValidationScorer DeepEmbedded => new DeepEmbeddedValidationScorer();
 
-        /// <summary>Every built-in scorer with its default settings.</summary>
+        /// <summary>
+        /// Reverse validation accuracy (<see cref="ReverseValidationScorer"/>): trains a reverse model per candidate, so it is not
+        /// in <see cref="All"/>; add it to an experiment's scorers explicitly.
+        /// </summary>
+        public static ValidationScorer ReverseValidation => new ReverseValidationScorer();
+
+        /// <summary>Every built-in scorer that needs no training, with its default settings (all but <see cref="ReverseValidation"/>).</summary>
         public static IReadOnlyList<ValidationScorer> All => new[] { SourceAccuracy, TargetEntropy, SoftNeighborhoodDensity, ImportanceWeighted, DeepEmbedded };
 
         /// <summary>Per-row loss of a labeled row given its class probabilities.</summary>

@@ -88,11 +88,19 @@ namespace Microsoft.ML.DomainAdaptation
             if (labelType.Count < 2 || labelType.Count > int.MaxValue)
                 throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
             int classCount = (int)labelType.Count;
-            var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, classCount);
-            spec = spec with { Head = o.Head, Normalization = o.RequiredNormalization(spec.Normalization) };
             var classNames = ClassNames.FromLabel(labelColumn, classCount);
 
             var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
+            return Train(data, classNames);
+        }
+
+        /// <summary>Trains on rows already read (e.g. reverse validation's swapped domains) and returns the fitted transformer.</summary>
+        internal DomainAdaptationTransformer Train(DomainData data, ClassNames classNames)
+        {
+            var o = _options;
+            int featureSize = data.FeatureSize;
+            var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, data.ClassCount);
+            spec = spec with { Head = o.Head, Normalization = o.RequiredNormalization(spec.Normalization) };
             if (data.SourceCount < o.BatchSize)
                 throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"BatchSize ({o.BatchSize}) is larger than the {data.SourceCount} source rows; lower it.");
             if (data.TargetCount < o.BatchSize)
