@@ -20,7 +20,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         public static System.CommandLine.Command Train()
         {
             var method = Required<string>("--method", $"The method: {string.Join(", ", DigitsMethods.Names)} (case-insensitive), or auto: source-only and {string.Join(", ", Program.AutoCandidates)} " +
-                "ranked without target labels by deep embedded validation on held-out rows, with source-only kept when no method scores above it.", "-m");
+                "ranked without target labels by reverse validation on held-out rows, with source-only kept when no method scores above it.", "-m");
             var source = Required<string>("--source", $"Labeled source data: {DataHelp}.", "-s");
             var target = Required<string>("--target", "Target data, same kind as the source; its labels, if any, are not used for training.", "-t");
             var sourceLabels = Optional<string>("--source-labels", "IDX labels file of the source images.");

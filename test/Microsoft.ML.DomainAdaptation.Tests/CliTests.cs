@@ -281,7 +281,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             string model = _data["auto.zip"];
             var train = Succeed("train", "--method", "auto", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
                 "--iterations", "60", "--batch", "16", "--image-size", "28", "--seed", "0", "--output", model);
-            Assert.Contains("Candidates ranked by DEV", train.Output);
+            Assert.Contains("Candidates ranked by RV", train.Output);
             foreach (var name in new[] { "SourceOnly", "DANN", "MMD", "DeepCORAL", "MCC", "MMD+MCC" })
                 Assert.Contains($"  {name}: ", train.Output);
             var chosen = Regex.Match(train.Output, @"Chose (\S+):").Groups[1].Value;

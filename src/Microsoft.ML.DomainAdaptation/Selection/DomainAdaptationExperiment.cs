@@ -31,8 +31,18 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public SourceOnlyOptions SourceOnly;
 
-        /// <summary>The criterion that ranks the candidates (higher is better). Default: <see cref="ValidationScorer.DeepEmbedded"/> (DEV).</summary>
-        public ValidationScorer Scorer = ValidationScorer.DeepEmbedded;
+        /// <summary>
+        /// The criterion that ranks the candidates (higher is better). Default: <see cref="ValidationScorer.ReverseValidation"/> (RV),
+        /// which retrains each candidate backwards at half its steps, so an experiment takes about 1.5 times as long.
+        /// </summary>
+        /// <remarks>
+        /// Chosen on 9 runs (optdigits ↔ mnist-opencv and synthetic → mnist-opencv, seeds 0–2, 1,000 steps, candidates source-only,
+        /// DANN, MMD, DeepCORAL, MCC; samples/ModelSelection): RV's pick was 3.2 points below the best in hindsight on average and
+        /// never below source-only; DEV's was 8.7 below and kept source-only in 3 runs where MMD gained 20+ points. Target entropy
+        /// (<see cref="ValidationScorer.TargetEntropy"/>) is the cheap alternative when no candidate minimises entropy itself
+        /// (MCC, self-training). RV needs a budget long enough for the reverse model to learn (at a few hundred steps it is near chance).
+        /// </remarks>
+        public ValidationScorer Scorer = ValidationScorer.ReverseValidation;
 
         /// <summary>
         /// Further criteria computed for every candidate and reported beside the ranking one. Default: <see cref="ValidationScorer.All"/>,

@@ -105,6 +105,7 @@ namespace Microsoft.ML.DomainAdaptation
             reverse.Iterations = Math.Max(1, (int)Math.Round(IterationFraction * o.Iterations));
             reverse.UseTargetLabels = false;
             reverse.ProgressCallback = null;
+            reverse.TrainingHistoryPath = null; // the candidate's history file is not the reverse model's
             using var model = new DomainAdaptationEstimator(context.Environment, reverse).Train(swapped, ClassNames.FromLabel(label, classCount));
             return SourceAccuracy.Score(ValidationSet.Create(model, context.HeldOut, o.DomainColumnName));
         }
