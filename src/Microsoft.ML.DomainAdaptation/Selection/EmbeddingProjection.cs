@@ -182,6 +182,8 @@ namespace Microsoft.ML.DomainAdaptation
             return ((p + p.t()) / (2.0 * n)).clamp_min(1e-12);
         }
 
+        // The Gram form ‖a‖² + ‖b‖² − 2 a·b: TripletLoss.SquaredDistances' exact difference form would hold n² × d values
+        // (1.6 GB at 2,000 rows of 50 doubles).
         private static Tensor SquaredDistances(Tensor x)
         {
             var norms = (x * x).sum(1, keepdim: true);
