@@ -52,8 +52,8 @@ namespace Microsoft.ML.DomainAdaptation
         public static ValidationScorer DeepEmbedded => new DeepEmbeddedValidationScorer();
 
         /// <summary>
-        /// Reverse validation accuracy (<see cref="ReverseValidationScorer"/>): trains a reverse model per candidate, so it is not
-        /// in <see cref="All"/>; add it to an experiment's scorers explicitly.
+        /// Reverse validation accuracy (<see cref="ReverseValidationScorer"/>), the default ranking scorer of
+        /// <see cref="DomainAdaptationExperimentOptions.Scorer"/>. It trains a reverse model per candidate, so it is not in <see cref="All"/>.
         /// </summary>
         public static ValidationScorer ReverseValidation => new ReverseValidationScorer();
 
