@@ -280,9 +280,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             for (int n = 0; n < history.LossNames.Count; n++)
             {
                 string name = history.LossNames[n];
-                var logged = history.Steps.Where(s => s.Losses.ContainsKey(name)).ToArray();
-                var xs = logged.Select(s => (double)s.Iteration).ToArray();
-                var ys = logged.Select(s => (double)s.Losses[name]).ToArray();
+                var (xs, ys) = Coordinates(history.Series(name));
                 var color = palette.GetColor(n % palette.Colors.Length);
                 var raw = plot.Add.ScatterLine(xs, ys, color.WithAlpha(0.2));
                 raw.LineWidth = 1;
@@ -310,8 +308,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             for (int n = 0; n < history.ScheduleNames.Count; n++)
             {
                 string name = history.ScheduleNames[n];
-                var logged = history.Steps.Where(s => s.Schedules.ContainsKey(name)).ToArray();
-                var line = plot.Add.ScatterLine(logged.Select(s => (double)s.Iteration).ToArray(), logged.Select(s => s.Schedules[name]).ToArray(), palette.GetColor(n + 1));
+                var (steps, values) = Coordinates(history.Series(name));
+                var line = plot.Add.ScatterLine(steps, values, palette.GetColor(n + 1));
                 line.LineWidth = 2;
                 line.LegendText = name;
             }
@@ -321,6 +319,9 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             plot.ShowLegend(Alignment.UpperRight);
             return plot;
         }
+
+        private static (double[] Steps, double[] Values) Coordinates(IReadOnlyList<(int Iteration, double Value)> series) =>
+            (series.Select(p => (double)p.Iteration).ToArray(), series.Select(p => p.Value).ToArray());
 
         private static double[] MovingAverage(double[] values, int window)
         {

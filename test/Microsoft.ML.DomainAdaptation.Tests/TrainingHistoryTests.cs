@@ -46,6 +46,10 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
             // The losses are not constant: the history records each step, not one value repeated.
             Assert.True(history.Steps.Select(s => s.Losses["domain"]).Distinct().Count() > 40);
+            // A curve: every step's value of one loss or one schedule, in order.
+            Assert.Equal(history.Steps.Select(s => (s.Iteration, (double)s.Losses["domain"])), history.Series("domain"));
+            Assert.Equal(history.Steps.Select(s => (s.Iteration, s.Schedules[ScheduleName.GradientReversal])), history.Series(ScheduleName.GradientReversal));
+            Assert.Empty(history.Series("no such loss"));
         }
 
         [Fact]

@@ -66,6 +66,26 @@ namespace Microsoft.ML.DomainAdaptation
         public IReadOnlyList<string> ScheduleNames { get; }
 
         /// <summary>
+        /// One loss or scheduled coefficient over the steps that logged it, as (step, value) pairs in order: what a training curve
+        /// plots. Empty when no step logged <paramref name="name"/>.
+        /// </summary>
+        /// <param name="name">A name from <see cref="LossNames"/> or <see cref="ScheduleNames"/>.</param>
+        public IReadOnlyList<(int Iteration, double Value)> Series(string name)
+        {
+            if (name is null)
+                throw new ArgumentNullException(nameof(name));
+            var series = new List<(int, double)>();
+            foreach (var step in _steps)
+            {
+                if (step.Losses.TryGetValue(name, out float loss))
+                    series.Add((step.Iteration, loss));
+                else if (step.Schedules.TryGetValue(name, out double value))
+                    series.Add((step.Iteration, value));
+            }
+            return series;
+        }
+
+        /// <summary>
         /// Writes the history as CSV (invariant culture, comma-separated, header row): <c>step, learning_rate, elapsed_seconds</c>,
         /// one column per loss and one per schedule. A cell is empty when the step did not log that name (e.g. a
         /// two-stage method's other phase).
