@@ -136,17 +136,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         private static void WriteMetrics(Domain[] domains, DataDescription description, Settings settings, string folder)
         {
             var csv = new StringBuilder("Model,Domain,Rows,LabeledRows,MicroAccuracy,MacroAccuracy,LogLoss\n");
-            void Line(string model, Domain d, MulticlassClassificationMetrics m)
+            foreach (var (model, d, m) in MetricRows(domains, description, settings))
             {
                 csv.Append(model).Append(',').Append(d.Name).Append(',').Append(d.Data.Count).Append(',').Append(d.Keys.Count(k => k >= 0));
                 csv.Append(m == null ? ",,,\n" : $",{F(m.MicroAccuracy)},{F(m.MacroAccuracy)},{F(m.LogLoss)}\n");
-            }
-            foreach (var d in domains)
-                Line(description.Method ?? "model", d, d.Metrics);
-            if (settings.Baseline != null)
-            {
-                foreach (var d in domains)
-                    Line("baseline " + settings.BaselineName, d, d.BaselineMetrics);
             }
             File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
             if (domains.All(d => d.Metrics == null))
@@ -156,6 +149,18 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 perClass.Append(description.ClassNames[k]).Append(',')
                     .Append(string.Join(",", domains.Where(d => d.Metrics != null).Select(d => F(d.Metrics.ConfusionMatrix.PerClassRecall[k])))).Append('\n');
             File.WriteAllText(Path.Combine(folder, "per-class-accuracy.csv"), perClass.ToString());
+        }
+
+        /// <summary>The metrics table's rows: the model on each domain, then the baseline on each (when there is one).</summary>
+        private static IEnumerable<(string Model, Domain Domain, MulticlassClassificationMetrics Metrics)> MetricRows(
+            Domain[] domains, DataDescription description, Settings settings)
+        {
+            foreach (var d in domains)
+                yield return (description.Method ?? "model", d, d.Metrics);
+            if (settings.Baseline == null)
+                yield break;
+            foreach (var d in domains)
+                yield return ("baseline " + settings.BaselineName, d, d.BaselineMetrics);
         }
 
         private static void WriteGaps(Stage[] stages, DomainGapReport[] gaps, string folder)
@@ -352,18 +357,11 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 html.Append(" Baseline <code>").Append(E(settings.BaselineName)).Append("</code>.");
             html.Append("</p>\n");
             html.Append("<h2>Metrics</h2>\n<table><tr><th>model</th><th>domain</th><th>rows</th><th>labeled rows</th><th>MicroAccuracy</th><th>MacroAccuracy</th><th>LogLoss</th></tr>\n");
-            void Row(string model, Domain d, MulticlassClassificationMetrics m)
+            foreach (var (model, d, m) in MetricRows(domains, description, settings))
             {
                 html.Append("<tr><td>").Append(E(model)).Append("</td><td>").Append(E(d.Name)).Append("</td><td>").Append(d.Data.Count).Append("</td><td>").Append(d.Keys.Count(k => k >= 0)).Append("</td>");
                 html.Append(m == null ? "<td>—</td><td>—</td><td>—</td>" : $"<td>{m.MicroAccuracy:P1}</td><td>{m.MacroAccuracy:P1}</td><td>{F(m.LogLoss)}</td>");
                 html.Append("</tr>\n");
-            }
-            foreach (var d in domains)
-                Row(description.Method ?? "model", d, d.Metrics);
-            if (settings.Baseline != null)
-            {
-                foreach (var d in domains)
-                    Row("baseline", d, d.BaselineMetrics);
             }
             html.Append("</table>\n");
             if (files.Contains("per-class-accuracy.png"))

@@ -272,8 +272,6 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Contains("--history", missing.Error);
         }
 
-        /// <summary>CSV source and TSV target with an MLP: the text id column is not a feature, the label column is named,
-        /// columns are standardised with the source's statistics.</summary>
         /// <summary><c>--method auto</c> fits source-only and the candidates, ranks them without target labels and saves the chosen one.</summary>
         [Fact]
         public void AutoRanksTheCandidatesAndSavesTheChosenModel()
@@ -291,6 +289,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.True(Metric(evaluate.Output, "MicroAccuracy") > 0.1, evaluate.Output);
         }
 
+        /// <summary>CSV source and TSV target with an MLP: the text id column is not a feature, the label column is named,
+        /// columns are standardised with the source's statistics.</summary>
         [Fact]
         public void TablesTrainAnMlp()
         {

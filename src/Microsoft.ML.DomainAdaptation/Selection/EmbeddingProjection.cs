@@ -97,9 +97,7 @@ namespace Microsoft.ML.DomainAdaptation
             {
                 using var stepScope = NewDisposeScope();
                 var affinity = step < options.ExaggerationIterations ? exaggeratedP : p;
-                // Student-t kernel (1 + ‖y_i − y_j‖²)⁻¹ without the diagonal; Q is it normalised.
-                var numerator = SquaredDistances(y).add_(1).reciprocal_().mul_(offDiagonal);
-                var q = (numerator / numerator.sum()).clamp_min_(1e-12f);
+                var (numerator, q) = LayoutAffinities(y, offDiagonal);
                 // ∂KL/∂y_i = 4 Σ_j (p_ij − q_ij)(1 + ‖y_i − y_j‖²)⁻¹ (y_i − y_j)
                 var weights = affinity.sub(q).mul_(numerator);
                 var gradient = (weights.sum(1, keepdim: true) * y - weights.matmul(y)).mul_(4);
@@ -128,9 +126,18 @@ namespace Microsoft.ML.DomainAdaptation
                 throw new ArgumentException($"Has {layout.Count} rows; the points have {points.Count}.", nameof(layout));
             using var scope = NewDisposeScope();
             var p = Affinities(SquaredDistances(ToTensor(points).to(ScalarType.Float64)), perplexity);
-            var numerator = (1 / (1 + SquaredDistances(ToTensor(layout).to(ScalarType.Float64)))) * (1 - eye(points.Count, dtype: ScalarType.Float64));
-            var q = (numerator / numerator.sum()).clamp_min(1e-12);
+            var (_, q) = LayoutAffinities(ToTensor(layout).to(ScalarType.Float64), 1 - eye(points.Count, dtype: ScalarType.Float64));
             return (p * (p.clamp_min(1e-12) / q).log()).sum().item<double>();
+        }
+
+        /// <summary>
+        /// The layout's Student-t kernel (1 + ‖y_i − y_j‖²)⁻¹ with its diagonal zeroed by <paramref name="offDiagonal"/>, and Q,
+        /// the kernel normalised (clipped at 1e-12 for the logarithm).
+        /// </summary>
+        private static (Tensor Numerator, Tensor Q) LayoutAffinities(Tensor layout, Tensor offDiagonal)
+        {
+            var numerator = SquaredDistances(layout).add_(1).reciprocal_().mul_(offDiagonal);
+            return (numerator, (numerator / numerator.sum()).clamp_min_(1e-12));
         }
 
         /// <summary>Symmetric joint affinities p_ij = (p_j|i + p_i|j) / 2n, each row's Gaussian width set by bisection to the perplexity.</summary>
