@@ -10,7 +10,7 @@ namespace Microsoft.ML.DomainAdaptation
     /// <remarks>
     /// Defaults: the paper's digits setting λ_d = 0.01 (<see cref="DannOptions.DomainLossWeight"/>), λ_s = 1
     /// (<see cref="VatAddOn.SourceWeight"/>), λ_t = 0.01 (the entropy's and the target VAT's <see cref="AddOnLoss.Weight"/>), VAT
-    /// radius ε = 3.5 and ξ = 1e-6 (<see cref="VatAddOn"/>). Changed from the paper: the domain loss goes through DANN's gradient
+    /// radius ε = 3.5 (<see cref="VatAddOn"/>); ξ = 0.01 instead of 1e-6, which float32 does not resolve (see <see cref="VatAddOn"/>). Changed from the paper: the domain loss goes through DANN's gradient
     /// reversal with its warm start instead of alternating discriminator and generator updates, and training is this library's
     /// SGD with the annealed learning rate instead of Adam (1e-3), so every method here shares one optimiser; the paper's
     /// instance normalisation of the inputs is left to the data preparation. The paper's MNIST → SVHN setting takes λ_s = 0.
