@@ -43,7 +43,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
-        public void VatAdversarialDirectionRaisesTheKlMoreThanRandomDirectionsOfTheSameNorm()
+        public void VatAdversarialDirectionRaisesTheKlMoreThanRandomDirectionsOfTheSameNormOnAverage()
         {
             using var scope = NewDisposeScope();
             using var generator = new Generator(11, CPU);
@@ -60,18 +60,24 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.All(direction.norm(1).data<float>().ToArray(), n => Assert.Equal(1, n, 4));
             Assert.False(direction.requires_grad);
 
+            // One power iteration from a random start need not reach the top eigenvector of the KL's Hessian (rank 2 with three
+            // classes), so a lucky random direction can beat it; on average over random directions it must win, by a margin overall.
+            double adversarialSum = 0, randomSum = 0;
             for (int i = 0; i < 8; i++)
             {
                 var row = rows[i..(i + 1)];
                 double adversarial = VatAddOn.Kl(clean[i..(i + 1)], logitsOf(row + direction[i..(i + 1)] * epsilon)).item<float>();
-                double bestRandom = 0;
+                double randomMean = 0;
                 for (int trial = 0; trial < 20; trial++)
                 {
                     var random = VatAddOn.Normalize(randn(new long[] { 1, 6 }, generator: generator));
-                    bestRandom = Math.Max(bestRandom, VatAddOn.Kl(clean[i..(i + 1)], logitsOf(row + random * epsilon)).item<float>());
+                    randomMean += VatAddOn.Kl(clean[i..(i + 1)], logitsOf(row + random * epsilon)).item<float>() / 20;
                 }
-                Assert.True(adversarial > bestRandom, $"row {i}: adversarial KL {adversarial:G4} <= best of 20 random directions {bestRandom:G4}");
+                Assert.True(adversarial > randomMean, $"row {i}: adversarial KL {adversarial:G4} <= mean of 20 random directions {randomMean:G4}");
+                adversarialSum += adversarial;
+                randomSum += randomMean;
             }
+            Assert.True(adversarialSum > 2 * randomSum, $"adversarial KL {adversarialSum:G4} <= twice the random directions' {randomSum:G4}");
         }
 
         [Fact]
