@@ -85,7 +85,7 @@ grep -q '<readme>README.md</readme>' <<<"$nuspec" || fail "the nuspec does not d
 # the built version on; no libtorch package (the application references the one for its platform).
 dependencies="$(grep -o '<dependency [^>]*>' <<<"$nuspec" |
   sed -n 's/.* id="\([^"]*\)" version="\([^"]*\)".*/\1=\2/p' | sort -u | tr '\n' ' ')"
-expected="$(printf '%s\n' 'Microsoft.ML=[5.0.1, 5.1)' 'TorchSharp=0.107.0' | sort -u | tr '\n' ' ')"
+expected="$(printf '%s\n' 'Microsoft.ML=[5.0.1, 5.1.0)' 'TorchSharp=0.107.0' | sort -u | tr '\n' ' ')"
 [ "$dependencies" = "$expected" ] ||
   fail "nuspec dependencies are '${dependencies% }', expected exactly '${expected% }'"
 echo "package smoke: nupkg layout and dependencies (${dependencies% }) OK"
@@ -163,7 +163,7 @@ for rid in ${PACKAGE_SMOKE_OTHER_RIDS-win-x64 osx-arm64}; do
   echo "package smoke: building the consumer for $rid"
   rid_started=$SECONDS
   rm -rf "$work/consumer-$rid"
-  cp -R "$template/." "$work/consumer-$rid/"
+  cp -R "$repo/$template/." "$work/consumer-$rid/"
   rm -rf "$work/consumer-$rid/bin" "$work/consumer-$rid/obj"
   cp "$consumer/Directory.Build.props" "$consumer/Directory.Build.targets" "$consumer/nuget.config" "$work/consumer-$rid/"
   (cd "$work/consumer-$rid" && dotnet build -c Release -r "$rid" -nodeReuse:false) ||
