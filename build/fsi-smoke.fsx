@@ -34,7 +34,8 @@ let targetTest = ml.Data.LoadFromEnumerable(blobs 200 0.5f 3)
 let data = ml.Data.CombineDomains(source, target)
 
 let pipeline =
-    ml.Transforms.Conversion.MapValueToKey("Label")
+    EstimatorChain<ITransformer>()
+      .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
       .Append(ml.Transforms.DomainAdapt(
           DannOptions(Iterations = 50, BatchSize = 16, Seed = 1,
                       Backbone = MlpBackboneOptions(HiddenLayerSizes = [| 16 |], EmbeddingSize = 8))))

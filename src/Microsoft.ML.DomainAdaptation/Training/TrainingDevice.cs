@@ -33,7 +33,6 @@ namespace Microsoft.ML.DomainAdaptation.Training
         /// <summary>The device to train on; throws when CUDA is asked for and TorchSharp has none.</summary>
         public static torch.Device Resolve(string value)
         {
-            Native.LibTorchSharpPreload.EnsureLoadable(); // before the first TorchSharp call of a training (Debian 12 without a patched build output)
             if (!TryParse(value, out var device))
                 throw new ArgumentOutOfRangeException(nameof(DomainAdaptationOptions.Device), value, $"Device must be \"cpu\", \"cuda\" or \"cuda:N\"; got {value}.");
             if (device.type == DeviceType.CUDA)
