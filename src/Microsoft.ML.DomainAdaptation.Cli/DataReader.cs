@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DomainAdaptation.Samples;
+using Microsoft.ML.DomainAdaptation.Transforms;
 
 namespace Microsoft.ML.DomainAdaptation.Cli
 {
@@ -140,7 +141,11 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             for (int i = 0; i < n; i++)
             {
                 var pixels = new ReadOnlySpan<float>(images.Values, i * h * w, h * w);
-                var grey = h == height && w == width ? pixels.ToArray() : DigitsDomains.ResizeBilinear(pixels, h, w, height, width);
+                var grey = new float[height * width];
+                if (h == height && w == width)
+                    pixels.CopyTo(grey);
+                else
+                    ImageVectorConvertingTransformer.ResizeBilinear(pixels, 1, h, w, grey, height, width);
                 var row = new float[channels * height * width];
                 for (int c = 0; c < channels; c++)
                 {

@@ -214,7 +214,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var features = new DenseTensor<float>(new[] { targetRows.Length, 28 * 28 });
             for (int i = 0; i < targetRows.Length; i++)
             {
-                var resized = DigitsDomains.ResizeBilinear(new ReadOnlySpan<float>(images.Values, targetRows[i] * 64, 64), 8, 8, 28, 28);
+                var resized = new float[28 * 28];
+                Transforms.ImageVectorConvertingTransformer.ResizeBilinear(new ReadOnlySpan<float>(images.Values, targetRows[i] * 64, 64), 1, 8, 8, resized, 28, 28);
                 for (int p = 0; p < resized.Length; p++)
                     features[i, p] = resized[p] / 127.5f - 1f;
             }
