@@ -136,7 +136,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double mcc = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MCC", () => new MccOptions(), _output);
             double mmd = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD", () => new MmdOptions(), _output);
-            double both = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD+MCC", () => new MmdOptions { MccWeight = 1 }, _output);
+            double both = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD+MCC", () => new MmdOptions { AddOns = { new MccAddOn() } }, _output);
             // Measured MCC 48.9 ± 5.1 % (+21.3), MMD 48.6 ± 0.4 %, MMD+MCC 57.7 ± 1.9 % (+9.1 over MMD).
             Assert.True(mcc >= sourceOnly + 0.11, $"MCC {mcc:P1} is not 11 points above source-only {sourceOnly:P1}");
             Assert.True(both >= mmd + 0.04, $"MMD+MCC {both:P1} is not 4 points above MMD alone {mmd:P1}");
@@ -149,7 +149,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double dann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN", () => new DannOptions(), _output);
-            var both = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN+ST", () => new DannOptions { SelfTrainingWeight = 1 }, _output);
+            var both = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN+ST", () => new DannOptions { AddOns = { new SelfTrainingAddOn() } }, _output);
             Assert.True(both.Min() >= sourceOnly + 0.10, $"DANN+ST's worst seed {both.Min():P1} is not 10 points above source-only {sourceOnly:P1}");
             // Measured +5.8 points over DANN.
             Assert.True(both.Average() >= dann + 0.03, $"DANN+ST {both.Average():P1} is not 3 points above DANN alone {dann:P1}");
