@@ -47,6 +47,15 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             {
                 bool auto = Program.IsAuto(r.GetValue(method));
                 string methodName = auto ? "auto" : Program.MethodName(r.GetValue(method));
+                // Outputs are checked before the data is read and the network trained: a bad path must not cost a training.
+                string path = Program.CheckOutputFile(r.GetValue(output), "--output");
+                string historyPath = Program.CheckOutputFile(r.GetValue(history) ?? HistoryPathOf(path), "--history");
+                if (historyPath == path)
+                    throw new CliException(ExitCodes.BadInput, $"--history: '{historyPath}' is also the model file (--output); give another file.");
+                if (r.GetValue(imageSize) is int size && size < 1)
+                    throw new CliException(ExitCodes.BadInput, $"--image-size must be a positive number of pixels; got {size}.");
+                if (r.GetValue(channels) is int channelCount && channelCount is not (1 or 3))
+                    throw new CliException(ExitCodes.BadInput, $"--channels must be 1 (grey) or 3 (RGB); got {channelCount}.");
                 var mlContext = new MLContext(seed: r.GetValue(seed));
                 var settings = new DataReader.Settings { ImageSize = r.GetValue(imageSize), Channels = r.GetValue(channels), LabelColumn = r.GetValue(labelColumn) };
                 var (sourceData, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings);
@@ -99,14 +108,16 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 description.Method = methodName;
                 Console.WriteLine($"Trained {methodName} ({networkName}) for {options.Iterations} steps in {clock.Elapsed.TotalSeconds:F1} s.");
 
-                string path = Program.PrepareOutput(r.GetValue(output));
-                mlContext.Model.Save(model, training.Schema, path);
-                description.WriteInto(path);
+                // The model and its data description are complete in a temporary file before they replace any previous model.
+                AtomicFile.Write(path, (string temporary) =>
+                {
+                    mlContext.Model.Save(model, training.Schema, temporary);
+                    description.WriteInto(temporary);
+                });
                 Console.WriteLine($"Model written to {path}");
                 if (model.TrainingHistory != null)
                 {
-                    string historyPath = Program.PrepareOutput(r.GetValue(history) ?? HistoryPathOf(path));
-                    model.TrainingHistory.WriteCsv(historyPath);
+                    AtomicFile.WriteText(historyPath, model.TrainingHistory.WriteCsv);
                     Console.WriteLine($"Training history written to {historyPath}");
                 }
 
@@ -136,6 +147,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 var rows = DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data");
                 if (!rows.HasLabels)
                     throw new CliException(ExitCodes.BadInput, $"Data '{r.GetValue(data)}' has no labels to evaluate against.");
+                int unlabeled = Array.IndexOf(rows.Labels, null);
+                if (unlabeled >= 0)
+                    throw new CliException(ExitCodes.BadInput, $"Data '{r.GetValue(data)}', row {rows.RowNames[unlabeled]}: no label; evaluate needs every row labeled " +
+                        $"({rows.Labels.Count(l => l == null)} of {rows.Count} rows have none; 'predict' scores unlabeled rows).");
                 var metrics = mlContext.MulticlassClassification.Evaluate(transformer.Transform(rows.ToDataView(mlContext, description)));
 
                 var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
@@ -146,7 +161,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 table.AddRow("LogLossReduction", metrics.LogLossReduction.ToString("F4", CultureInfo.InvariantCulture));
                 var recall = metrics.ConfusionMatrix.PerClassRecall;
                 for (int k = 0; k < recall.Count; k++)
-                    table.AddRow(Markup.Escape($"Accuracy of class {description.ClassNames[k]}"), recall[k].ToString("F4", CultureInfo.InvariantCulture));
+                    table.AddRow(Markup.Escape($"Recall of class {description.ClassNames[k]}"), recall[k].ToString("F4", CultureInfo.InvariantCulture));
                 AnsiConsole.Write(table);
                 Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
                 return ExitCodes.Success;
@@ -166,14 +181,14 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             };
             command.SetAction(r => Program.Run(() =>
             {
+                string path = Program.CheckOutputFile(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
                 var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
                 using var _ = transformer;
                 var rows = DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data");
                 var scored = transformer.Transform(rows.ToDataView(mlContext, description, requireKnownLabels: false));
                 var scores = scored.GetColumn<float[]>(transformer.ScoreColumnName).ToArray();
-                string path = Program.PrepareOutput(r.GetValue(output));
-                using (var writer = new StreamWriter(path, false, new UTF8Encoding(false)))
+                AtomicFile.WriteText(path, writer =>
                 {
                     bool withLabels = rows.HasLabels;
                     writer.WriteLine(string.Join(",", new[] { "Row" }.Concat(withLabels ? new[] { "Label" } : Array.Empty<string>())
@@ -186,7 +201,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                             .Concat(scores[i].Select(p => p.ToString("G6", CultureInfo.InvariantCulture)));
                         writer.WriteLine(string.Join(",", cells));
                     }
-                }
+                });
                 Console.WriteLine($"{rows.Count} predictions written to {path}");
                 return ExitCodes.Success;
             }));
@@ -203,10 +218,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             };
             command.SetAction(r => Program.Run(() =>
             {
+                string path = Program.CheckOutputFile(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
                 var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
                 using var _ = transformer;
-                string path = Program.PrepareOutput(r.GetValue(output));
                 transformer.ExportToOnnx(path);
                 Console.WriteLine($"ONNX model written to {path}: input Features float [N, {transformer.FeatureSize}] ({description}); " +
                     $"outputs Embedding [N, {transformer.EmbeddingSize}], Score [N, {transformer.ClassCount}], PredictedLabel int64 [N].");
@@ -237,14 +252,15 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             };
             command.SetAction(r => Program.Run(() =>
             {
+                if (r.GetValue(maxPoints) < 10)
+                    throw new CliException(ExitCodes.BadInput, $"--max-points must be at least 10; got {r.GetValue(maxPoints)}.");
+                string folder = Program.CheckOutputFolder(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
                 var modelPath = r.GetValue(model);
                 var (transformer, description) = ModelFile.Load(mlContext, modelPath);
                 using var _ = transformer;
                 var sourceData = DataReader.Read(mlContext, r.GetValue(source), r.GetValue(sourceLabels), description, "Source");
                 var targetData = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target");
-                if (r.GetValue(maxPoints) < 10)
-                    throw new CliException(ExitCodes.BadInput, $"--max-points must be at least 10; got {r.GetValue(maxPoints)}.");
                 var settings = new ReportWriter.Settings { MaxPoints = r.GetValue(maxPoints), Projection = r.GetValue(projection) };
                 string historyPath = r.GetValue(history) ?? HistoryPathOf(modelPath);
                 if (File.Exists(historyPath))
@@ -276,8 +292,6 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     settings.BaselineMethod = baselineDescription.Method;
                 }
                 using var __ = baselineModel;
-                string folder = Path.GetFullPath(r.GetValue(output));
-                Directory.CreateDirectory(folder);
                 var files = ReportWriter.Write(mlContext, transformer, description, Path.GetFileName(modelPath),
                     ("source", sourceData), ("target", targetData), settings, folder);
                 Console.WriteLine($"Report written to {Path.Combine(folder, "index.html")} ({string.Join(", ", files)}).");

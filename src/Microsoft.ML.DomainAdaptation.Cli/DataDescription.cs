@@ -2,6 +2,7 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Microsoft.ML.DomainAdaptation.Cli
 {
@@ -22,6 +23,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
 
         /// <summary>Tables: the feature columns, in order.</summary>
         public string[] FeatureColumns { get; set; }
+
+        /// <summary>Tables: the source's columns that are neither the label nor features (text or empty), as read; not saved.</summary>
+        [JsonIgnore]
+        public string[] UnusedColumns { get; set; }
 
         /// <summary>Tables: each feature column's source mean, subtracted before the network sees it.</summary>
         public float[] FeatureMeans { get; set; }
@@ -74,6 +79,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
 
         public override string ToString() => IsImage
             ? $"images {string.Join(" × ", Shape)} (channels × height × width), {ClassNames.Length} classes"
-            : $"table of {FeatureColumns.Length} feature columns, label '{LabelColumn}', {ClassNames.Length} classes";
+            : $"table of {FeatureColumns.Length} feature columns, label '{LabelColumn}', {ClassNames.Length} classes" +
+              (UnusedColumns is { Length: > 0 } ? $" (not features: {string.Join(", ", UnusedColumns.Select(c => $"'{c}'"))}, not numeric)" : "");
     }
 }
