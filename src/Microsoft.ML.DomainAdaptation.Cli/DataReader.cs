@@ -18,9 +18,9 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// <summary>Settings of the first (source) read that fix the description.</summary>
         public sealed class Settings
         {
-            public int? ImageSize;
-            public int? Channels;
-            public string LabelColumn = "Label";
+            public int? ImageSize { get; set; }
+            public int? Channels { get; set; }
+            public string LabelColumn { get; set; } = "Label";
         }
 
         /// <summary>Reads the labeled source and describes it: the model's feature shape and classes come from it.</summary>

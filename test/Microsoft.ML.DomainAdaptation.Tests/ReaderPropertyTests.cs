@@ -300,7 +300,16 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             {
                 case 0: c.Damage = "truncated"; break;
                 case 1: c.Damage = "trailing bytes"; body.AddRange(new byte[random.Next(1, 9)]); break;
-                case 2: c.Damage = "huge dimension"; body[4 + 4 * random.Next(c.Dimensions.Length)] = (byte)(random.Next(2) == 0 ? 0x7F : 0xFF); break;
+                case 2:
+                    // One or more sizes in the millions or billions: their product must not wrap around nor be allocated.
+                    c.Damage = "huge dimension";
+                    int first = random.Next(c.Dimensions.Length);
+                    for (int d = 0; d < c.Dimensions.Length; d++)
+                    {
+                        if (d == first || random.Next(2) == 0)
+                            body[4 + 4 * d + random.Next(2)] = (byte)(random.Next(3) switch { 0 => 0x7F, 1 => 0xFF, _ => 0x01 });
+                    }
+                    break;
                 case 3: c.Damage = "rank"; body[3] = (byte)random.Next(0, 256); break;
                 case 4: c.Damage = "type"; body[2] = (byte)random.Next(0, 256); break;
                 case 5: c.Damage = "magic"; body[random.Next(2)] = (byte)random.Next(1, 256); break;
@@ -325,9 +334,23 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
         private static IEnumerable<byte> BigEndian(short value) => new[] { (byte)(value >> 8), (byte)value };
 
+        /// <summary>Sizes whose product passes what an array holds, or wraps around 64 bits, fail as such before any allocation.</summary>
+        [Theory]
+        [InlineData(new[] { 0x7FFFFFFF, 0x7FFFFFFF, 4 })]
+        [InlineData(new[] { 65536, 65536, 65536, 65536, 65536 })]
+        [InlineData(new[] { 1 << 30, 2, 1 })]
+        public void IdxSizesPastAnArrayFailNamingTheFile(int[] dimensions)
+        {
+            string path = Path.Combine(_folder, "huge.idx");
+            File.WriteAllBytes(path, new byte[] { 0, 0, 0x08, (byte)dimensions.Length }.Concat(dimensions.SelectMany(BigEndian)).Concat(new byte[16]).ToArray());
+            var e = Assert.Throws<InvalidDataException>(() => IdxFile.Read(path));
+            Assert.Contains(path, e.Message);
+            Assert.Contains("more than one array can hold", e.Message);
+        }
+
         /// <summary>An intact file (or one with trailing bytes) reads as written; a damaged one reads as a consistent array or
         /// fails with InvalidDataException naming the file; a truncated one always fails.</summary>
-        [Property(MaxTest = 60, Replay = "(20261129,11)")]
+        [Property(MaxTest = 100, Replay = "(20261129,11)")]
         public Property IdxFilesReadAsWrittenOrFailNamingTheFile() => Prop.ForAll(IdxFiles().ToArbitrary(), c =>
         {
             string path = Path.Combine(_folder, Guid.NewGuid().ToString("N") + (c.Gzip ? ".gz" : ".idx"));
