@@ -80,6 +80,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     return options;
                 }
                 var options = Configure(auto ? "SourceOnly" : methodName);
+                description.SourceFingerprint = sourceData.Fingerprint();
+                description.TargetFingerprint = targetData.Fingerprint();
                 description.Network = networkName;
                 description.Iterations = options.Iterations;
                 description.Seed = r.GetValue(seed);
@@ -164,6 +166,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     table.AddRow(Markup.Escape($"Recall of class {description.ClassNames[k]}"), recall[k].ToString("F4", CultureInfo.InvariantCulture));
                 AnsiConsole.Write(table);
                 Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
+                if (description.TrainingRoleOf(rows) is string role)
+                    Console.WriteLine(role);
                 return ExitCodes.Success;
             }));
             return command;
@@ -295,6 +299,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 var files = ReportWriter.Write(mlContext, transformer, description, Path.GetFileName(modelPath),
                     ("source", sourceData), ("target", targetData), settings, folder);
                 Console.WriteLine($"Report written to {Path.Combine(folder, "index.html")} ({string.Join(", ", files)}).");
+                if (description.TrainingRoleOf(targetData) is string role)
+                    Console.WriteLine("Target: " + role);
                 return ExitCodes.Success;
             }));
             return command;

@@ -40,6 +40,27 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// <summary>The classes, in key order (key k+1 = ClassNames[k]).</summary>
         public string[] ClassNames { get; set; }
 
+        /// <summary>Fingerprints (<see cref="TabularData.Fingerprint"/>) of the training source and target rows, so that
+        /// evaluate can say when it is given rows the model was trained on. Null in models of earlier versions.</summary>
+        public string SourceFingerprint { get; set; }
+
+        /// <inheritdoc cref="SourceFingerprint"/>
+        public string TargetFingerprint { get; set; }
+
+        /// <summary>What <paramref name="data"/> was during training, as a sentence for the user, or null if neither domain.</summary>
+        public string TrainingRoleOf(TabularData data)
+        {
+            if (SourceFingerprint == null && TargetFingerprint == null)
+                return null;
+            string fingerprint = data.Fingerprint();
+            return fingerprint == SourceFingerprint
+                ? "Note: these rows are the labeled source the model was trained on; the metrics are training metrics, not a held-out estimate."
+                : fingerprint == TargetFingerprint
+                    ? "Note: these rows are the unlabeled target the model was trained on (their labels were not used, their features were): " +
+                      "a transductive estimate, not one on held-out target rows."
+                    : null;
+        }
+
         public string Method { get; set; }
         public string Network { get; set; }
         public int Iterations { get; set; }

@@ -44,7 +44,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     CliException cli => Fail(cli.ExitCode, cli.Message),
                     // Options validation (ML.NET-style messages naming the option), unreadable files and paths the tool may
                     // not use (permissions, a file where a folder is needed, a full disk) are the user's to fix.
-                    ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException => Fail(ExitCodes.BadInput, inner.Message),
+                    // (ArgumentOutOfRangeException's second line, "Actual value was …", repeats what the message says.)
+                    ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException => Fail(ExitCodes.BadInput, inner.Message.Split('\n')[0]),
                     _ => Fail(ExitCodes.Failed, $"{inner.GetType().Name}: {inner.Message}"),
                 };
             }

@@ -249,6 +249,25 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             }
         });
 
+        /// <summary>evaluate's note: the training rows are recognised, a table with one cell changed, one row fewer or the rows
+        /// in another order is not.</summary>
+        [Fact]
+        public void FingerprintsTellTheTrainingRowsFromOthers()
+        {
+            TabularData Rows(params float[][] features) => new TabularData { Features = features, RowNames = new string[features.Length] };
+            var description = new DataDescription
+            {
+                SourceFingerprint = Rows(new[] { 1f, 2f }, new[] { 3f, 4f }).Fingerprint(),
+                TargetFingerprint = Rows(new[] { 5f, 6f }).Fingerprint(),
+            };
+            Assert.Contains("labeled source", description.TrainingRoleOf(Rows(new[] { 1f, 2f }, new[] { 3f, 4f })));
+            Assert.Contains("unlabeled target", description.TrainingRoleOf(Rows(new[] { 5f, 6f })));
+            Assert.Null(description.TrainingRoleOf(Rows(new[] { 1f, 2f }, new[] { 3f, 4.0001f })));
+            Assert.Null(description.TrainingRoleOf(Rows(new[] { 1f, 2f })));
+            Assert.Null(description.TrainingRoleOf(Rows(new[] { 3f, 4f }, new[] { 1f, 2f })));
+            Assert.Null(new DataDescription().TrainingRoleOf(Rows(new[] { 5f, 6f }))); // a model without fingerprints
+        }
+
         // ---------------------------------------------------------------- IDX files
 
         /// <summary>A generated IDX file: what it holds, the bytes written, and the damage done to them.</summary>
