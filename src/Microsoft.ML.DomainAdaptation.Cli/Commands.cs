@@ -25,7 +25,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var target = Required<string>("--target", "Target data, same kind as the source; its labels, if any, are not used for training.", "-t");
             var sourceLabels = Optional<string>("--source-labels", "IDX labels file of the source images.");
             var targetLabels = Optional<string>("--target-labels", "IDX labels file of the target images (only to print the target accuracy).");
-            var labelColumn = WithDefault("--label-column", "Tables: the label column; every other all-numeric column is a feature.", "Label");
+            var labelColumn = WithDefault("--label-column", "Tables: the label column; every other column of numbers (most of its cells) is a feature, and each of its cells must be a finite number.", "Label");
             var iterations = WithDefault("--iterations", "Training steps.", 2000, "-i");
             var batch = WithDefault("--batch", "Rows per domain and step.", 64, "-b");
             var learningRate = WithDefault("--learning-rate", "SGD learning rate (annealed).", 0.01f);
@@ -137,7 +137,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
             var data = Required<string>("--data", $"Labeled data in the model's format: {DataHelp}.", "-d");
             var labels = Optional<string>("--labels", "IDX labels file of the images.");
-            var command = new System.CommandLine.Command("evaluate", "Print ML.NET's multiclass metrics (micro/macro accuracy, log-loss, per-class accuracy, confusion matrix) of a model on labeled data.")
+            var command = new System.CommandLine.Command("evaluate", "Print ML.NET's multiclass metrics (micro/macro accuracy, log-loss, per-class recall, confusion matrix) of a model on labeled data, and whether the rows were its training source or target.")
             {
                 model, data, labels,
             };
@@ -178,7 +178,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
             var data = Required<string>("--data", $"Data in the model's format: {DataHelp}.", "-d");
             var labels = Optional<string>("--labels", "IDX labels file of the images (copied into the output).");
-            var output = WithDefault("--output", "The CSV file to write: row, label (if any), predicted label, one probability per class.", "predictions.csv", "-o");
+            var output = WithDefault("--output", "The CSV file to write: row (from 1, or the image's path), label (if any), predicted label, one probability per class.", "predictions.csv", "-o");
             var command = new System.CommandLine.Command("predict", "Score data with a model and write the predicted classes and probabilities to a CSV file.")
             {
                 model, data, labels, output,
@@ -249,7 +249,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var projection = WithDefault("--projection", "The 2-D projection of the embeddings: pca, or tsne (exact t-SNE, quadratic in the rows: about a minute per picture at 500 rows per domain on 2 busy cores).", "pca");
             projection.AcceptOnlyFromAmong("pca", "tsne");
             var output = WithDefault("--output", "The folder to write index.html, the CSV files and the PNG plots into.", "report", "-o");
-            var command = new System.CommandLine.Command("report", "Write a report folder: metrics table, per-class accuracy bars, domain gap and 2-D projections " +
+            var command = new System.CommandLine.Command("report", "Write a report folder: metrics table, per-class recall bars, domain gap and 2-D projections " +
                 "(PCA or t-SNE) of the source and target rows before and after adaptation, training curves; shown by index.html.")
             {
                 model, source, target, sourceLabels, targetLabels, maxPoints, baseline, history, projection, output,

@@ -11,7 +11,7 @@ using ScottPlot;
 namespace Microsoft.ML.DomainAdaptation.Cli
 {
     /// <summary>
-    /// The report folder: metrics of each labeled domain (metrics.csv, per-class-accuracy.csv), per-class accuracy bars, the
+    /// The report folder: metrics of each labeled domain (metrics.csv, per-class-accuracy.csv), per-class recall bars, the
     /// domain gap before and after adaptation (domain-gap.csv), 2-D projections (PCA or t-SNE) of the source and target rows
     /// before and after, coloured by domain and by class, and the training curves when the training history is at hand;
     /// index.html shows them all.
@@ -207,9 +207,9 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 description.ClassNames.Select((_, k) => k * group + (series.Count - 1) / 2.0).ToArray(), description.ClassNames);
             plot.Axes.SetLimitsY(0, 1.05);
             plot.Axes.SetLimitsX(-1, description.ClassNames.Length * group - 1);
-            plot.Title("Accuracy per class");
+            plot.Title("Recall per class");
             plot.XLabel("class");
-            plot.YLabel("accuracy (recall of the class)");
+            plot.YLabel("recall (rows of the class predicted as it)");
             plot.ShowLegend(Edge.Bottom); // beside the bars, never over them
             return plot;
         }
@@ -371,7 +371,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             }
             html.Append("</table>\n");
             if (files.Contains("per-class-accuracy.png"))
-                html.Append("<h2>Accuracy per class</h2>\n<img src=\"per-class-accuracy.png\" alt=\"accuracy per class and domain\">\n");
+                html.Append("<h2>Recall per class</h2>\n<img src=\"per-class-accuracy.png\" alt=\"recall per class and domain\">\n");
             html.Append("<h2>Domain gap</h2>\n<p>Proxy A-distance (0: a linear classifier cannot tell the domains apart; 2: it always can) and MMD² at the median-heuristic bandwidth, on the rows drawn below.</p>\n");
             html.Append("<table><tr><th>stage</th><th>representation</th><th>proxy A-distance</th><th>MMD²</th></tr>\n");
             for (int s = 0; s < stages.Length; s++)
