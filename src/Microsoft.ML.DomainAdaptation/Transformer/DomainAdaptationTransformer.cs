@@ -133,19 +133,7 @@ namespace Microsoft.ML.DomainAdaptation
         public void ExportToOnnx(string path)
         {
             _host.CheckNonEmpty(path, nameof(path));
-            string full = Path.GetFullPath(path);
-            string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-            try
-            {
-                using (var file = File.Create(temporary))
-                    ExportToOnnx(file);
-                File.Move(temporary, full, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temporary))
-                    File.Delete(temporary);
-            }
+            AtomicFile.Write(path, (Stream file) => ExportToOnnx(file));
         }
 
         /// <summary>Writes the network as an ONNX model to <paramref name="stream"/>; see <see cref="ExportToOnnx(string)"/>.</summary>
