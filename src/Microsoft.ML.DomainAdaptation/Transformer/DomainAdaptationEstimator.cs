@@ -22,12 +22,14 @@ namespace Microsoft.ML.DomainAdaptation
             Contracts.CheckValue(env, nameof(env));
             _host = env.Register(nameof(DomainAdaptationEstimator));
             _host.CheckValue(options, nameof(options));
-            options.Validate();
-            _options = options;
+            // A copy, checked once: changing the caller's object afterwards changes nothing here (an unchecked change would
+            // otherwise reach Fit: Iterations = 0 trained nothing, BatchSize < 0 overflowed), and the caller's object is never written.
+            _options = options.Clone();
+            _options.Validate();
         }
 
-        /// <summary>The options the estimator trains with.</summary>
-        public DomainAdaptationOptions Options => _options;
+        /// <summary>A copy of the options the estimator trains with (copied when the estimator was made; changing it changes nothing).</summary>
+        public DomainAdaptationOptions Options => _options.Clone();
 
         /// <summary>
         /// Checks the input columns (feature: known-size vector of Single; label: key; domain: Boolean) and returns
@@ -110,6 +112,8 @@ namespace Microsoft.ML.DomainAdaptation
                 throw new InvalidOperationException(
                     $"{nameof(o.UseTargetLabels)} is true but no target row has a label in column '{o.LabelColumnName}'; label some target rows or set it to false.");
 
+            if (o.TrainingHistoryPath is not null)
+                OutputFile.CheckWritable(o.TrainingHistoryPath, nameof(o.TrainingHistoryPath)); // not after the whole training
             int seed = o.Seed ?? _host.Rand.Next();
             var (network, history) = TrainingLoop.Train(_host, o, spec, data, seed);
             return new DomainAdaptationTransformer(_host, o.MethodName, network, featureSize, o.FeatureColumnName,

@@ -103,12 +103,14 @@ namespace Microsoft.ML.DomainAdaptation
         public IDataView Transform(IDataView input)
         {
             _host.CheckValue(input, nameof(input));
+            _scorer.ThrowIfDisposed();
             return new ScoredDataView(input, MakeOutputSchema(input.Schema), _scorer);
         }
 
         IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema)
         {
             _host.CheckValue(inputSchema, nameof(inputSchema));
+            _scorer.ThrowIfDisposed();
             return new ScoringRowMapper(inputSchema, MakeOutputSchema(inputSchema), _scorer);
         }
 
@@ -133,32 +135,25 @@ namespace Microsoft.ML.DomainAdaptation
         public void ExportToOnnx(string path)
         {
             _host.CheckNonEmpty(path, nameof(path));
-            string full = Path.GetFullPath(path);
-            string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-            try
-            {
-                using (var file = File.Create(temporary))
-                    ExportToOnnx(file);
-                File.Move(temporary, full, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temporary))
-                    File.Delete(temporary);
-            }
+            _scorer.ThrowIfDisposed();
+            OutputFile.Write(path, ExportToOnnx);
         }
 
         /// <summary>Writes the network as an ONNX model to <paramref name="stream"/>; see <see cref="ExportToOnnx(string)"/>.</summary>
         public void ExportToOnnx(Stream stream)
         {
             _host.CheckValue(stream, nameof(stream));
+            _scorer.ThrowIfDisposed();
             var bytes = Onnx.OnnxExporter.Export(_network, FeatureSize, FeatureColumnName, EmbeddingColumnName, ScoreColumnName, PredictedLabelColumnName,
                 typeof(DomainAdaptationTransformer).Assembly.GetName().Version?.ToString() ?? "0");
             stream.Write(bytes);
         }
 
-        /// <summary>Releases the network's native memory.</summary>
-        public void Dispose() => _network.Dispose();
+        /// <summary>
+        /// Releases the network's native memory. Afterwards <see cref="Transform"/>, saving, <see cref="ExportToOnnx(string)"/>,
+        /// prediction engines and cursors of views transformed before throw an <see cref="ObjectDisposedException"/>.
+        /// </summary>
+        public void Dispose() => _scorer.Dispose();
 
         /// <summary>The model format this version writes (and the newest it reads).</summary>
         internal const uint FormatVersion = 0x00010003; // The nearest-centre head's scale 1 / 2σ² among the weights.
@@ -175,6 +170,8 @@ namespace Microsoft.ML.DomainAdaptation
         void ICanSaveModel.Save(ModelSaveContext ctx)
         {
             _host.CheckValue(ctx, nameof(ctx));
+            // Before anything is written: a disposed network would save an entry without weights, which fails only at Load.
+            _scorer.ThrowIfDisposed();
             ctx.CheckAtModel();
             ctx.SetVersionInfo(GetVersionInfo());
             ctx.SaveNonEmptyString(MethodName);
