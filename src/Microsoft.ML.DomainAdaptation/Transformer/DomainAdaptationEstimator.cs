@@ -75,25 +75,33 @@ namespace Microsoft.ML.DomainAdaptation
         public DomainAdaptationTransformer Fit(IDataView input)
         {
             _host.CheckValue(input, nameof(input));
-            GetOutputSchema(SchemaShape.Create(input.Schema));
+            var (featureSize, classCount, classNames) = CheckInput(input.Schema);
             Training.TrainingDevice.Resolve(_options.Device); // before reading any row: a missing GPU fails at once
             var o = _options;
-            var schema = input.Schema;
+            var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
+            return Train(data, classNames);
+        }
+
+        /// <summary>
+        /// Every check of the input's columns that needs no row (those of <see cref="GetOutputSchema"/> and the exact types),
+        /// giving what <see cref="DomainData.Read"/> needs.
+        /// </summary>
+        internal (int FeatureSize, int ClassCount, ClassNames ClassNames) CheckInput(DataViewSchema schema)
+        {
+            GetOutputSchema(SchemaShape.Create(schema));
+            var o = _options;
             var featureType = (VectorDataViewType)schema[o.FeatureColumnName].Type;
             if (!featureType.IsKnownSize)
-                throw SchemaErrors.Mismatch(nameof(input), "feature", o.FeatureColumnName, "known-size vector of Single", featureType.ToString());
+                throw SchemaErrors.Mismatch("input", "feature", o.FeatureColumnName, "known-size vector of Single", featureType.ToString());
             int featureSize = featureType.Size;
             var labelColumn = schema[o.LabelColumnName];
             var labelType = (KeyDataViewType)labelColumn.Type;
             if (labelType.RawType != typeof(uint))
-                throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "Key<UInt32>", labelType.ToString());
+                throw SchemaErrors.Mismatch("input", "label", o.LabelColumnName, "Key<UInt32>", labelType.ToString());
             if (labelType.Count < 2 || labelType.Count > int.MaxValue)
-                throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
+                throw SchemaErrors.Mismatch("input", "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
             int classCount = (int)labelType.Count;
-            var classNames = ClassNames.FromLabel(labelColumn, classCount);
-
-            var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
-            return Train(data, classNames);
+            return (featureSize, classCount, ClassNames.FromLabel(labelColumn, classCount));
         }
 
         /// <summary>Trains on rows already read (e.g. reverse validation's swapped domains) and returns the fitted transformer.</summary>
