@@ -201,17 +201,14 @@ namespace Microsoft.ML.DomainAdaptation.Data
 
             private static ValueGetter<T> ConstantGetter<T>(T value) => (ref T v) => v = value;
 
-            private static ValueGetter<VBuffer<T>> MissingVectorGetter<T>(int size, T value)
-            {
-                bool isDefault = EqualityComparer<T>.Default.Equals(value, default);
-                return (ref VBuffer<T> v) =>
+            // Dense, so every slot reads the same (a sparse text vector's implicit slots read as null, not empty text).
+            private static ValueGetter<VBuffer<T>> MissingVectorGetter<T>(int size, T value) =>
+                (ref VBuffer<T> v) =>
                 {
-                    // All slots default: a sparse vector without explicit values.
-                    var editor = isDefault ? VBufferEditor.Create(ref v, size, 0) : VBufferEditor.Create(ref v, size);
+                    var editor = VBufferEditor.Create(ref v, size);
                     editor.Values.Fill(value);
                     v = editor.Commit();
                 };
-            }
 
             protected override void Dispose(bool disposing)
             {
