@@ -28,10 +28,17 @@ namespace Microsoft.ML
 
         /// <summary>
         /// One view of both domains: the rows of <paramref name="source"/> then those of <paramref name="target"/>,
-        /// with a Boolean column (false: source, true: target). Rows are streamed, not copied. The target needs every
-        /// column of the source, with the same types, except columns with a missing value (keys, Single, Double),
-        /// which read as missing when the target lacks them, e.g. a label.
+        /// with a Boolean column (false: source, true: target). Rows are streamed, not copied. A column both views have must
+        /// have the same type in both; a column of the source that the target lacks (typically the label) reads as missing on
+        /// target rows: key 0, NaN, empty text (which MapValueToKey maps to the missing key), else the type's default (false, 0).
+        /// Map a text label to a key after combining, so both domains share one key type.
         /// </summary>
+        /// <example><code>
+        /// var data = mlContext.Data.CombineDomains(source, unlabeledTarget);   // "Label" is text, on source rows only
+        /// var model = mlContext.Transforms.Conversion.MapValueToKey("Label")
+        ///     .Append(mlContext.Transforms.DomainAdapt(new DannOptions()))
+        ///     .Fit(data);
+        /// </code></example>
         /// <param name="catalog">The data operations catalog.</param>
         /// <param name="source">The labeled source domain.</param>
         /// <param name="target">The target domain.</param>

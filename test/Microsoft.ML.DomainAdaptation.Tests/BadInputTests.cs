@@ -137,7 +137,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var rows = TestData.Blobs(32, 0.5f, 1);
             rows[5].Features[2] = float.NaN;
             var ex = Assert.Throws<InvalidOperationException>(() => ml.Transforms.DomainAdapt(Options()).Fit(FromRows(ml, rows)));
-            Assert.Contains("Row 5 of feature column 'Features'", ex.Message);
+            Assert.Contains("Row 6 of feature column 'Features'", ex.Message); // the 6th row: numbered from 1, as users count
             Assert.Contains("slot 2", ex.Message);
         }
 
@@ -262,7 +262,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Expect<InvalidOperationException>(() => FromRows(ml, rows.Where(r => r.IsTarget)), null, "no source rows");
             var withNaN = TestData.Blobs(32, 0.5f, 1);
             withNaN[3].Features[1] = float.PositiveInfinity;
-            Expect<InvalidOperationException>(() => FromRows(ml, withNaN), null, "Row 3 of feature column 'Features'");
+            Expect<InvalidOperationException>(() => FromRows(ml, withNaN), null, "Row 4 of feature column 'Features'");
             Expect<ArgumentOutOfRangeException>(() => good, o => o.BatchSize = 100, "BatchSize");
             Expect<ArgumentOutOfRangeException>(() => good, o => o.Backbone = new LeNetBackboneOptions { Channels = 1, Height = 28, Width = 28 }, "784", "has 4");
             Assert.Equal("Iterations", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(Make(o => o.Iterations = 0))).ParamName);

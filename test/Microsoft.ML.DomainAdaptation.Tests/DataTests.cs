@@ -55,12 +55,87 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Contains("'Features'", ex.Message);
             Assert.Contains("target", ex.Message);
 
-            var noFeatures = ml.Data.LoadFromEnumerable(new[] { new { Other = 1f } });
-            ex = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Data.CombineDomains(source, noFeatures));
-            Assert.Contains("Could not find target column 'Features'", ex.Message);
+            // Keys made in each domain separately differ in their count: the message says to key after combining.
+            var keyedSource = ml.Transforms.Conversion.MapValueToKey("Label").Fit(source).Transform(source);
+            var twoLabels = ml.Data.LoadFromEnumerable(new[] { new Labeled { Features = new float[] { 1, 2 }, Label = 1 }, new Labeled { Features = new float[] { 1, 2 }, Label = 2 } });
+            var keyedTarget = ml.Transforms.Conversion.MapValueToKey("Label").Fit(twoLabels).Transform(twoLabels);
+            ex = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Data.CombineDomains(keyedSource, keyedTarget));
+            Assert.Contains("'Label'", ex.Message);
+            Assert.Contains("combine the domains first, then map the label to a key", ex.Message);
 
             ex = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Data.CombineDomains(source, source, "Label"));
             Assert.Contains("'Label'", ex.Message);
+        }
+
+        private sealed class TextLabeled
+        {
+            [VectorType(2)] public float[] Features;
+            public string Label;
+            public bool Flag;
+            public int Count;
+            public double Weight;
+            [VectorType(3)] public float[] Extra;
+            [VectorType(2)] public string[] Tags;
+        }
+
+        [Fact]
+        public void CombineDomainsFillsAnyColumnTheTargetLacksWithItsMissingValue()
+        {
+            var ml = new MLContext(seed: 1);
+            var source = ml.Data.LoadFromEnumerable(new[]
+            {
+                new TextLabeled { Features = new float[] { 1, 2 }, Label = "cat", Flag = true, Count = 3, Weight = 0.5, Extra = new float[] { 1, 2, 3 }, Tags = new[] { "x", "y" } },
+            });
+            var target = ml.Data.LoadFromEnumerable(new[] { new Unlabeled { Features = new float[] { 5, 6 } } });
+
+            var combined = ml.Data.CombineDomains(source, target);
+
+            Assert.Equal(new[] { "cat", "" }, combined.GetColumn<string>("Label").ToArray());
+            Assert.Equal(new[] { true, false }, combined.GetColumn<bool>("Flag").ToArray());
+            Assert.Equal(new[] { 3, 0 }, combined.GetColumn<int>("Count").ToArray());
+            Assert.Equal(new[] { 0.5, double.NaN }, combined.GetColumn<double>("Weight").ToArray());
+            var extra = TestData.Column(combined, "Extra");
+            Assert.Equal(new float[] { 1, 2, 3 }, extra[0]);
+            Assert.Equal(new[] { float.NaN, float.NaN, float.NaN }, extra[1]);
+            var tags = combined.GetColumn<string[]>("Tags").ToArray();
+            Assert.Equal(new[] { "x", "y" }, tags[0]);
+            Assert.Equal(new[] { "", "" }, tags[1]);
+        }
+
+        /// <summary>
+        /// The README's flow with the usual CSV case: a text label on the source only, combined, then keyed on the combined view
+        /// (the target's empty labels become the missing key, not a class), adapted and evaluated on a labeled target.
+        /// </summary>
+        [Fact]
+        public void TextLabelOnTheSourceOnlyCombinesKeysAdaptsAndEvaluates()
+        {
+            var ml = new MLContext(seed: 1);
+            var rows = TestData.Blobs(64, 0.5f, 1);
+            var source = ml.Data.LoadFromEnumerable(rows.Where(r => !r.IsTarget).Select(r => new TextRow { Features = r.Features, Label = r.Label }).ToList());
+            var unlabeledTarget = ml.Data.LoadFromEnumerable(rows.Where(r => r.IsTarget).Select(r => new Unlabeled4 { Features = r.Features }).ToList());
+            var labeledTarget = ml.Data.LoadFromEnumerable(rows.Where(r => r.IsTarget).Select(r => new TextRow { Features = r.Features, Label = r.Label }).ToList());
+
+            var combined = ml.Data.CombineDomains(source, unlabeledTarget);
+            var options = TestData.Tiny(new DannOptions());
+            var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DomainAdapt(options)).Fit(combined);
+
+            var keyed = model.Transform(combined);
+            Assert.Equal(2UL, ((KeyDataViewType)keyed.Schema["Label"].Type).Count); // "a" and "b", no class for the target's empty label
+            Assert.Equal(64, keyed.GetColumn<uint>("Label").Count(k => k == 0));
+            var metrics = ml.MulticlassClassification.Evaluate(model.Transform(labeledTarget));
+            // Two blobs 2 apart with σ 0.5, shifted by 0.5: well above chance after 60 steps.
+            Assert.InRange(metrics.MicroAccuracy, 0.8, 1.0);
+        }
+
+        private sealed class TextRow
+        {
+            [VectorType(4)] public float[] Features;
+            public string Label;
+        }
+
+        private sealed class Unlabeled4
+        {
+            [VectorType(4)] public float[] Features;
         }
 
         [Theory]

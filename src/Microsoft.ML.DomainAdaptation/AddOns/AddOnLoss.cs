@@ -26,6 +26,9 @@ namespace Microsoft.ML.DomainAdaptation
             DomainAdaptationOptions.Check(Weight >= 0 && float.IsFinite(Weight), $"{Name}.{nameof(Weight)}", Weight, "must be non-negative");
         }
 
+        /// <summary>A copy (add-ons hold only values; the estimator keeps its own copy of the options).</summary>
+        internal virtual AddOnLoss Clone() => (AddOnLoss)MemberwiseClone();
+
         /// <summary>Makes the per-training term (which may hold state: augmentations, running means); disposed with the method.</summary>
         internal abstract AddOnTerm CreateTerm(MethodContext context);
     }

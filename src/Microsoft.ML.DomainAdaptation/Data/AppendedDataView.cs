@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Reflection;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.DomainAdaptation.Data
@@ -8,8 +9,8 @@ namespace Microsoft.ML.DomainAdaptation.Data
     /// <summary>
     /// Streams the rows of a source view followed by the rows of a target view, with a Boolean column that tells
     /// them apart. Nothing is copied: a cursor reads the source cursor to its end, then the target cursor.
-    /// A column of the source that the target lacks is filled with its missing value (key 0, NaN) when its type has
-    /// one, so a target without labels can be appended to a labeled source.
+    /// A column of the source that the target lacks reads as missing on target rows, whatever its type (see
+    /// <see cref="MissingValue"/>), so a target without labels (keys, numbers or text) can be appended to a labeled source.
     /// </summary>
     internal sealed class AppendedDataView : IDataView
     {
@@ -38,15 +39,19 @@ namespace Microsoft.ML.DomainAdaptation.Data
                 var targetColumn = target.Schema.GetColumnOrNull(column.Name);
                 if (targetColumn is null || targetColumn.Value.IsHidden)
                 {
-                    if (!HasMissingValue(column.Type))
-                        throw SchemaErrors.MissingColumn(nameof(target), "target", column.Name);
+                    if (!(column.Type is PrimitiveDataViewType || column.Type is VectorDataViewType))
+                        throw new ArgumentOutOfRangeException(nameof(target),
+                            $"Could not find target column '{column.Name}': its type {column.Type} has no missing value to fill target rows with; add the column to the target or drop it from the source.");
                     targetIndex.Add(-1);
                 }
                 else
                 {
                     if (!column.Type.Equals(targetColumn.Value.Type))
-                        throw new ArgumentOutOfRangeException(nameof(target),
-                            $"Column '{column.Name}' has type {column.Type} in the source but {targetColumn.Value.Type} in the target; both domains must have the same column types.");
+                        throw new ArgumentOutOfRangeException(nameof(target), $"Column '{column.Name}' has type {column.Type} in the source but " +
+                            $"{targetColumn.Value.Type} in the target; both domains must have the same column types." +
+                            (column.Type is KeyDataViewType || targetColumn.Value.Type is KeyDataViewType
+                                ? " Keys made separately in each domain differ: combine the domains first, then map the label to a key (MapValueToKey) on the combined view."
+                                : ""));
                     targetIndex.Add(targetColumn.Value.Index);
                 }
                 sourceIndex.Add(column.Index);
@@ -81,8 +86,19 @@ namespace Microsoft.ML.DomainAdaptation.Data
         public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random rand = null)
             => new[] { GetRowCursor(columnsNeeded, rand) };
 
-        private static bool HasMissingValue(DataViewType type) =>
-            type is KeyDataViewType || type == NumberDataViewType.Single || type == NumberDataViewType.Double;
+        /// <summary>
+        /// The value a target row reads in a column the target lacks: ML.NET's missing value where the type has one (key 0, NaN,
+        /// empty text, which MapValueToKey maps to the missing key 0), otherwise the type's default (false, 0, …). A vector holds
+        /// that value in every slot (variable-size vectors are empty).
+        /// </summary>
+        internal static object MissingValue(PrimitiveDataViewType type)
+        {
+            if (type == NumberDataViewType.Single)
+                return float.NaN;
+            if (type == NumberDataViewType.Double)
+                return double.NaN;
+            return type.RawType.IsValueType ? Activator.CreateInstance(type.RawType) : null;
+        }
 
         private sealed class Cursor : DataViewRowCursor
         {
@@ -163,18 +179,36 @@ namespace Microsoft.ML.DomainAdaptation.Data
 
             private static ValueGetter<TValue> MissingGetter<TValue>(DataViewType type)
             {
-                Delegate getter = type switch
+                Delegate getter;
+                if (type is VectorDataViewType vector)
                 {
-                    KeyDataViewType key when key.RawType == typeof(uint) => (ValueGetter<uint>)((ref uint v) => v = 0),
-                    KeyDataViewType key when key.RawType == typeof(ulong) => (ValueGetter<ulong>)((ref ulong v) => v = 0),
-                    KeyDataViewType key when key.RawType == typeof(ushort) => (ValueGetter<ushort>)((ref ushort v) => v = 0),
-                    KeyDataViewType key when key.RawType == typeof(byte) => (ValueGetter<byte>)((ref byte v) => v = 0),
-                    _ when type == NumberDataViewType.Single => (ValueGetter<float>)((ref float v) => v = float.NaN),
-                    _ when type == NumberDataViewType.Double => (ValueGetter<double>)((ref double v) => v = double.NaN),
-                    _ => throw new InvalidOperationException($"No missing value for type {type}."),
-                };
-                return (ValueGetter<TValue>)getter;
+                    getter = (Delegate)typeof(Cursor).GetMethod(nameof(MissingVectorGetter), BindingFlags.NonPublic | BindingFlags.Static)!
+                        .MakeGenericMethod(vector.ItemType.RawType).Invoke(null, new[] { vector.Size, MissingValue(vector.ItemType) });
+                }
+                else if (type is PrimitiveDataViewType primitive)
+                {
+                    getter = (Delegate)typeof(Cursor).GetMethod(nameof(ConstantGetter), BindingFlags.NonPublic | BindingFlags.Static)!
+                        .MakeGenericMethod(primitive.RawType).Invoke(null, new[] { MissingValue(primitive) });
+                }
+                else
+                {
+                    throw new InvalidOperationException($"Column type {type} has no missing value to fill target rows with; add the column to the target.");
+                }
+                if (getter is not ValueGetter<TValue> typed)
+                    throw new InvalidOperationException($"Invalid TValue in GetGetter: '{typeof(TValue)}', expected type: '{type.RawType}'.");
+                return typed;
             }
+
+            private static ValueGetter<T> ConstantGetter<T>(T value) => (ref T v) => v = value;
+
+            // Dense, so every slot reads the same (a sparse text vector's implicit slots read as null, not empty text).
+            private static ValueGetter<VBuffer<T>> MissingVectorGetter<T>(int size, T value) =>
+                (ref VBuffer<T> v) =>
+                {
+                    var editor = VBufferEditor.Create(ref v, size);
+                    editor.Values.Fill(value);
+                    v = editor.Commit();
+                };
 
             protected override void Dispose(bool disposing)
             {

@@ -69,5 +69,37 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>The temporary file of <paramref name="fullPath"/>: hidden, unique, in the same folder.</summary>
         internal static string TemporaryPathOf(string fullPath) =>
             Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+
+        /// <summary>
+        /// Checks, before any training, that a file can be written at <paramref name="path"/> (the value of the option
+        /// <paramref name="optionName"/>): its folder exists or can be made, it accepts a new file, and the path is not a folder.
+        /// Throws an <see cref="ArgumentException"/> naming the option; the folder is created, no file is left behind.
+        /// </summary>
+        public static void CheckWritable(string path, string optionName)
+        {
+            string full;
+            try
+            {
+                full = Path.GetFullPath(path);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                throw new ArgumentException($"{optionName} '{path}' is not a valid file path: {e.Message}", optionName, e);
+            }
+            if (Directory.Exists(full))
+                throw new ArgumentException($"{optionName} '{path}' is a folder; give a file path.", optionName);
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                // The real write's first steps (folder, a new file beside the target), on a probe deleted when closed.
+                using (new FileStream(TemporaryPathOf(full), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+                {
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"{optionName} '{path}' cannot be written: {e.Message}", optionName, e);
+            }
+        }
     }
 }

@@ -24,6 +24,7 @@ namespace Microsoft.ML.DomainAdaptation.Data
         /// <summary>
         /// Reads the feature, label and domain columns with one cursor. Rejects, naming the column and row, what cannot
         /// be trained on: non-finite features, source rows without a label, and data without rows of both domains.
+        /// Rows are numbered as users count them: the first row of the view is row 1.
         /// </summary>
         public static DomainData Read(IDataView data, string featureColumn, string labelColumn, string domainColumn, int featureSize, int classCount)
         {
@@ -31,8 +32,8 @@ namespace Microsoft.ML.DomainAdaptation.Data
             var features = schema[featureColumn];
             var label = schema[labelColumn];
             var domain = schema[domainColumn];
-            var source = new GrowableBuffer(featureSize);
-            var target = new GrowableBuffer(featureSize);
+            var source = new GrowableBuffer(featureSize, featureColumn);
+            var target = new GrowableBuffer(featureSize, featureColumn);
             var sourceLabels = new List<long>();
             var targetLabels = new List<long>();
 
@@ -44,25 +45,25 @@ namespace Microsoft.ML.DomainAdaptation.Data
                 VBuffer<float> row = default;
                 uint key = 0;
                 bool isTarget = false;
-                long rowIndex = -1;
+                long rowNumber = 0; // 1-based row number, as in messages
                 while (cursor.MoveNext())
                 {
-                    rowIndex++;
+                    rowNumber++;
                     getFeatures(ref row);
                     getLabel(ref key);
                     getDomain(ref isTarget);
                     if (row.Length != featureSize)
                         throw new InvalidOperationException(
-                            $"Row {rowIndex} of feature column '{featureColumn}' has {row.Length} values, expected {featureSize}.");
+                            $"Row {rowNumber} of feature column '{featureColumn}' has {row.Length} values, expected {featureSize}.");
                     if (key > classCount)
                         throw new InvalidOperationException(
-                            $"Row {rowIndex} of label column '{labelColumn}' has key {key}, outside the label's {classCount} classes.");
+                            $"Row {rowNumber} of label column '{labelColumn}' has key {key}, outside the label's {classCount} classes.");
                     var span = (isTarget ? target : source).Append(row);
                     for (int i = 0; i < span.Length; i++)
                     {
                         if (!float.IsFinite(span[i]))
                             throw new InvalidOperationException(
-                                $"Row {rowIndex} of feature column '{featureColumn}' has the non-finite value {span[i]} in slot {i}; replace or remove missing values before training (e.g. with ReplaceMissingValues).");
+                                $"Row {rowNumber} of feature column '{featureColumn}' has the non-finite value {span[i]} in slot {i}; replace or remove missing values before training (e.g. with ReplaceMissingValues).");
                     }
                     if (isTarget)
                     {
@@ -72,7 +73,7 @@ namespace Microsoft.ML.DomainAdaptation.Data
                     {
                         if (key == 0)
                             throw new InvalidOperationException(
-                                $"Row {rowIndex} is a source row (domain column '{domainColumn}' is false) with a missing value in label column '{labelColumn}'; every source row needs a label.");
+                                $"Row {rowNumber} is a source row (domain column '{domainColumn}' is false) with a missing value in label column '{labelColumn}'; every source row needs a label.");
                         sourceLabels.Add(key - 1);
                     }
                 }
@@ -147,13 +148,21 @@ namespace Microsoft.ML.DomainAdaptation.Data
         private sealed class GrowableBuffer
         {
             private readonly int _width;
+            private readonly string _column;
             private float[] _values = new float[1024];
             private long _length;
 
-            public GrowableBuffer(int width) => _width = width;
+            public GrowableBuffer(int width, string column)
+            {
+                _width = width;
+                _column = column;
+            }
 
             public Span<float> Append(in VBuffer<float> row)
             {
+                if (_length + _width > Array.MaxLength)
+                    throw new InvalidOperationException(
+                        $"Feature column '{_column}' holds more than {Array.MaxLength:N0} values in one domain, more than training reads into memory; sample fewer rows.");
                 if (_length + _width > _values.Length)
                     Array.Resize(ref _values, (int)Math.Min(Array.MaxLength, Math.Max(_values.Length * 2L, _length + _width)));
                 var span = _values.AsSpan((int)_length, _width);

@@ -38,6 +38,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(CompactnessWeight >= 0 && float.IsFinite(CompactnessWeight), nameof(CompactnessWeight), CompactnessWeight, "must be non-negative");
             Check(SeparationWeight >= 0 && float.IsFinite(SeparationWeight), nameof(SeparationWeight), SeparationWeight, "must be non-negative");
             Check(SeparationMargin > 0 && float.IsFinite(SeparationMargin), nameof(SeparationMargin), SeparationMargin, "must be positive");
+            CheckBatchOfTwo("the class criterion (compactness and separation compare rows of a batch)");
         }
     }
 }

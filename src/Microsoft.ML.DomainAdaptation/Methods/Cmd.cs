@@ -42,6 +42,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             Check(MomentOrder >= 1, nameof(MomentOrder), MomentOrder, "must be at least 1");
             Check(CmdWeight >= 0 && float.IsFinite(CmdWeight), nameof(CmdWeight), CmdWeight, "must be non-negative");
+            CheckBatchOfTwo("the CMD loss (central moments of one row are 0)");
         }
     }
 }

@@ -16,8 +16,11 @@ namespace Microsoft.ML.DomainAdaptation
 
         internal override Methods.AdaptationMethod CreateMethod(Methods.MethodContext context) => new Methods.DeepCoralMethod(this, context);
 
-        internal override void ValidateMethodOptions() =>
+        internal override void ValidateMethodOptions()
+        {
             Check(CoralWeight >= 0 && float.IsFinite(CoralWeight), nameof(CoralWeight), CoralWeight, "must be non-negative");
+            CheckBatchOfTwo("the CORAL loss (a covariance divides by n − 1)");
+        }
     }
 }
 

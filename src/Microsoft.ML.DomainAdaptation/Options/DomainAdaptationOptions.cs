@@ -155,11 +155,17 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>True when an add-on is on: methods that otherwise skip target batches must draw them.</summary>
         internal bool HasAddOns => AddOns is { Count: > 0 };
 
-        /// <summary>A shallow copy (same method and settings; the backbone options object is shared, not copied; the add-on list is copied, its add-ons shared).</summary>
-        internal DomainAdaptationOptions ShallowCopy()
+        /// <summary>
+        /// A deep copy: same method and settings, with its own backbone options and arrays, so that changing the caller's
+        /// object (or its backbone) after an estimator was made changes nothing in it. Delegates, the cancellation token and
+        /// strings are shared (immutable or meant to be shared). Method options hold only values; a method whose options hold
+        /// a mutable object overrides this.
+        /// </summary>
+        internal virtual DomainAdaptationOptions Clone()
         {
-            var copy = (DomainAdaptationOptions)MemberwiseClone();
-            copy.AddOns = AddOns is null ? null : new List<AddOnLoss>(AddOns);
+            var copy = OptionsCopy.Deep(this);
+            copy.AddOns = AddOns?.Select(a => a?.Clone()).ToList();
+            copy.Validation = Validation?.Clone();
             return copy;
         }
 
@@ -188,6 +194,7 @@ namespace Microsoft.ML.DomainAdaptation
             CheckName(EmbeddingColumnName, nameof(EmbeddingColumnName));
             CheckName(ScoreColumnName, nameof(ScoreColumnName));
             CheckName(PredictedLabelColumnName, nameof(PredictedLabelColumnName));
+            CheckOutputNames();
             if (Backbone is null)
                 throw new ArgumentNullException(nameof(Backbone), "A backbone is required (MlpBackboneOptions or LeNetBackboneOptions).");
             Backbone.Validate();
@@ -212,6 +219,8 @@ namespace Microsoft.ML.DomainAdaptation
                         $"{nameof(AddOns)} holds {addOn.Name}, which {MethodName} does not take: its own optimisation phases do not use the shared step's add-on losses.");
                 addOn.Validate();
             }
+            if (AddOns.OfType<MccAddOn>().Any(a => a.Weight > 0))
+                CheckBatchOfTwo("the MCC add-on (on one row its class confusion is constant)");
             Validation?.Validate();
             Check(CheckpointInterval > 0, nameof(CheckpointInterval), CheckpointInterval, "must be positive");
             Check(CheckpointPath is null || !string.IsNullOrWhiteSpace(CheckpointPath), nameof(CheckpointPath), CheckpointPath, "must be a file path when set");
@@ -221,6 +230,39 @@ namespace Microsoft.ML.DomainAdaptation
             if (RequiredNormalization(Backbone.Normalization) == NormalizationKind.BatchNorm)
                 Check(BatchSize >= 2, nameof(BatchSize), BatchSize, "must be at least 2 with batch normalisation (batch statistics of one row are undefined)");
         }
+
+        /// <summary>
+        /// Two output columns of one name would hide one of them, and an output named as the label would replace the label that
+        /// Evaluate compares with: both are rejected, naming both options.
+        /// </summary>
+        private void CheckOutputNames()
+        {
+            var outputs = new[]
+            {
+                (Name: nameof(EmbeddingColumnName), Value: EmbeddingColumnName),
+                (Name: nameof(ScoreColumnName), Value: ScoreColumnName),
+                (Name: nameof(PredictedLabelColumnName), Value: PredictedLabelColumnName),
+            };
+            for (int i = 0; i < outputs.Length; i++)
+            {
+                for (int j = i + 1; j < outputs.Length; j++)
+                {
+                    if (outputs[i].Value == outputs[j].Value)
+                        throw new ArgumentOutOfRangeException(outputs[j].Name, outputs[j].Value,
+                            $"{outputs[i].Name} and {outputs[j].Name} are both '{outputs[i].Value}'; each output column needs its own name, or one hides the other.");
+                }
+                if (outputs[i].Value == LabelColumnName)
+                    throw new ArgumentOutOfRangeException(outputs[i].Name, outputs[i].Value,
+                        $"{outputs[i].Name} and {nameof(LabelColumnName)} are both '{LabelColumnName}'; the output would hide the label column that evaluation compares with.");
+            }
+        }
+
+        /// <summary>
+        /// Rejects batches of one row for a loss computed across the rows of a batch (a covariance, central moments, the class
+        /// confusion, pairs of rows): on one row it is undefined (a covariance divides by n − 1) or constant, which trains nothing.
+        /// </summary>
+        internal void CheckBatchOfTwo(string loss) =>
+            Check(BatchSize >= 2, nameof(BatchSize), BatchSize, $"must be at least 2 for {loss}, which is computed across the rows of a batch");
 
         private static void CheckName(string value, string name)
         {

@@ -26,8 +26,10 @@ namespace Microsoft.ML.DomainAdaptation
         public List<string> CandidateNames = new();
 
         /// <summary>
-        /// The source-only baseline the negative-transfer guard compares with. Default: null, which makes one with the shared
-        /// settings (columns, backbone, iterations, batch, learning rate, seed…) of the first candidate and no target loss.
+        /// The source-only baseline the negative-transfer guard compares with. Default: null, which makes a plain
+        /// <see cref="SourceOnlyOptions"/> with the first candidate's common data, network and loop settings (columns, backbone,
+        /// classifier, iterations, batch, optimizer, seed, device, threads, progress, cancellation) and nothing else: no target
+        /// loss, no target labels, no training history file.
         /// </summary>
         public SourceOnlyOptions SourceOnly;
 
@@ -71,6 +73,17 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <summary>Seed of the held-out split and of the scorers' domain classifiers. Default: 0.</summary>
         public int Seed;
+
+        /// <summary>A copy with its own lists and copies of every candidate's options (the experiment keeps what it was made with).</summary>
+        internal DomainAdaptationExperimentOptions Clone()
+        {
+            var copy = (DomainAdaptationExperimentOptions)MemberwiseClone();
+            copy.Candidates = Candidates?.Select(c => c?.Clone()).ToList();
+            copy.CandidateNames = CandidateNames?.ToList() ?? new List<string>();
+            copy.SourceOnly = (SourceOnlyOptions)SourceOnly?.Clone();
+            copy.ReportedScorers = ReportedScorers?.ToList();
+            return copy;
+        }
     }
 
     /// <summary>One fitted (or skipped) candidate of a <see cref="DomainAdaptationExperiment"/>.</summary>
@@ -183,6 +196,8 @@ namespace Microsoft.ML.DomainAdaptation
             _env = env;
             _host = env.Register(nameof(DomainAdaptationExperiment));
             _host.CheckValue(options, nameof(options));
+            // A copy: later changes to the caller's options change nothing here, and the experiment never writes into them.
+            options = options.Clone();
             if (options.Candidates is null || options.Candidates.Any(c => c is null))
                 throw new ArgumentNullException(nameof(options.Candidates), "Candidates must be a list of options, without null entries.");
             if (options.Scorer is null)
@@ -283,9 +298,11 @@ namespace Microsoft.ML.DomainAdaptation
             var watch = Stopwatch.StartNew();
             try
             {
+                // The budget's token goes on a copy: the candidate keeps the options it was given.
+                var fitOptions = options.Clone();
                 if (linked != null)
-                    options.CancellationToken = linked.Token;
-                candidate.Model = new DomainAdaptationEstimator(_env, options).Fit(training);
+                    fitOptions.CancellationToken = linked.Token;
+                candidate.Model = new DomainAdaptationEstimator(_env, fitOptions).Fit(training);
             }
             catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true && !userToken.IsCancellationRequested)
             {
@@ -299,7 +316,6 @@ namespace Microsoft.ML.DomainAdaptation
             }
             finally
             {
-                options.CancellationToken = userToken;
                 candidate.FitTime = watch.Elapsed;
             }
             var set = ValidationSet.Create(candidate.Model, heldOut, domainColumn);
@@ -312,15 +328,37 @@ namespace Microsoft.ML.DomainAdaptation
             Log($"{candidate.Name}: fitted in {candidate.FitTime.TotalSeconds:F1} s; {string.Join(", ", scores.Select(s => $"{s.Key} {s.Value:G4}"))}");
         }
 
-        /// <summary>A source-only baseline with <paramref name="template"/>'s shared settings (every field of the common options) no add-on loss and no history file.</summary>
+        /// <summary>
+        /// A plain source-only baseline with <paramref name="template"/>'s common data, network and loop settings. The settings are
+        /// listed one by one, not copied wholesale: anything else (a method's or an add-on's weights, target labels, the
+        /// training history file, options added later) stays at <see cref="SourceOnlyOptions"/>'s default and cannot leak in.
+        /// </summary>
         internal static SourceOnlyOptions MakeSourceOnly(DomainAdaptationOptions template)
         {
-            var baseline = new SourceOnlyOptions();
-            foreach (var field in typeof(DomainAdaptationOptions).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
-                field.SetValue(baseline, field.GetValue(template));
-            // The baseline is the plain network: no add-on loss, and no history file of its own to overwrite the method's.
-            baseline.AddOns = new List<AddOnLoss>();
-            baseline.TrainingHistoryPath = null;
+            var t = template.Clone(); // its own backbone copy
+            var baseline = new SourceOnlyOptions
+            {
+                FeatureColumnName = t.FeatureColumnName,
+                LabelColumnName = t.LabelColumnName,
+                DomainColumnName = t.DomainColumnName,
+                EmbeddingColumnName = t.EmbeddingColumnName,
+                ScoreColumnName = t.ScoreColumnName,
+                PredictedLabelColumnName = t.PredictedLabelColumnName,
+                Backbone = t.Backbone,
+                ClassifierHiddenSize = t.ClassifierHiddenSize,
+                Iterations = t.Iterations,
+                BatchSize = t.BatchSize,
+                LearningRate = t.LearningRate,
+                Momentum = t.Momentum,
+                WeightDecay = t.WeightDecay,
+                AnnealLearningRate = t.AnnealLearningRate,
+                Device = t.Device,
+                Seed = t.Seed,
+                NumberOfThreads = t.NumberOfThreads,
+                ProgressInterval = t.ProgressInterval,
+                CancellationToken = t.CancellationToken,
+                ProgressCallback = t.ProgressCallback,
+            };
             baseline.Validate();
             return baseline;
         }

@@ -101,7 +101,7 @@ namespace Microsoft.ML.DomainAdaptation
                 TargetLabels = Enumerable.Repeat(-1L, data.SourceCount).ToArray(),
                 TargetCount = data.SourceCount,
             };
-            var reverse = o.ShallowCopy();
+            var reverse = o.Clone();
             reverse.Iterations = Math.Max(1, (int)Math.Round(IterationFraction * o.Iterations));
             reverse.UseTargetLabels = false;
             reverse.ProgressCallback = null;

@@ -21,39 +21,28 @@ namespace Microsoft.ML.DomainAdaptation.Training
 
         public static void Write(string path, DomainAdaptationOptions options, int seed, int done, AdaptationMethod method, IReadOnlyList<TrainingStep> steps)
         {
-            string full = Path.GetFullPath(path);
-            string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-            try
+            AtomicFile.Write(path, (Stream file) =>
             {
-                using (var file = File.Create(temporary))
-                using (var writer = new BinaryWriter(file))
+                using var writer = new BinaryWriter(file);
+                writer.Write(Magic);
+                writer.Write(options.MethodName);
+                writer.Write(options.Iterations);
+                writer.Write(options.BatchSize);
+                writer.Write(seed);
+                writer.Write(done);
+                foreach (var module in method.TrainedModules)
+                    module.save(writer);
+                writer.Write(method.Optimizers.Count);
+                foreach (var optimizer in method.Optimizers)
+                    ((OptimizerHelper)optimizer).save_state_dict(writer);
+                using (var state = torch.get_rng_state())
                 {
-                    writer.Write(Magic);
-                    writer.Write(options.MethodName);
-                    writer.Write(options.Iterations);
-                    writer.Write(options.BatchSize);
-                    writer.Write(seed);
-                    writer.Write(done);
-                    foreach (var module in method.TrainedModules)
-                        module.save(writer);
-                    writer.Write(method.Optimizers.Count);
-                    foreach (var optimizer in method.Optimizers)
-                        ((OptimizerHelper)optimizer).save_state_dict(writer);
-                    using (var state = torch.get_rng_state())
-                    {
-                        var bytes = state.data<byte>().ToArray();
-                        writer.Write(bytes.Length);
-                        writer.Write(bytes);
-                    }
-                    WriteSteps(writer, steps);
+                    var bytes = state.data<byte>().ToArray();
+                    writer.Write(bytes.Length);
+                    writer.Write(bytes);
                 }
-                File.Move(temporary, full, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temporary))
-                    File.Delete(temporary);
-            }
+                WriteSteps(writer, steps);
+            });
         }
 
         /// <summary>Restores the state saved at a step into <paramref name="method"/> and libtorch's generator; returns the step and the history so far.</summary>

@@ -96,14 +96,13 @@ namespace Microsoft.ML.DomainAdaptation
         /// one column per loss and one per schedule. A cell is empty when the step did not log that name (e.g. a
         /// two-stage method's other phase).
         /// </summary>
+        /// <remarks>Written to a temporary file in the same folder, then moved over <paramref name="path"/>: a failed write never
+        /// leaves a truncated history there.</remarks>
         public void WriteCsv(string path)
         {
             if (string.IsNullOrWhiteSpace(path))
                 throw new ArgumentException("Must be a file path.", nameof(path));
-            string folder = Path.GetDirectoryName(Path.GetFullPath(path));
-            Directory.CreateDirectory(folder);
-            using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
-            WriteCsv(writer);
+            AtomicFile.WriteText(path, WriteCsv);
         }
 
         /// <summary>Writes the history as CSV to <paramref name="writer"/> (see <see cref="WriteCsv(string)"/>).</summary>

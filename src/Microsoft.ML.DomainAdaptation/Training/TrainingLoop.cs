@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using Microsoft.ML.DomainAdaptation.Data;
@@ -209,7 +210,15 @@ namespace Microsoft.ML.DomainAdaptation.Training
             };
             if (options.TrainingHistoryPath is not null)
             {
-                history.WriteCsv(options.TrainingHistoryPath);
+                try
+                {
+                    history.WriteCsv(options.TrainingHistoryPath);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Checked writable before the first step; this is a failure since (disk full, folder removed).
+                    throw new IOException($"{nameof(options.TrainingHistoryPath)}: the training history could not be written to '{options.TrainingHistoryPath}' after training: {e.Message}", e);
+                }
                 channel.Info($"{options.MethodName}: training history written to {options.TrainingHistoryPath}.");
             }
             return history;

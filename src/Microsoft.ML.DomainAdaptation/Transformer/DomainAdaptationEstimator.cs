@@ -25,12 +25,14 @@ namespace Microsoft.ML.DomainAdaptation
             _host.CheckValue(options, nameof(options));
             // Before the first TorchSharp use (Validate parses Device): F# Interactive on Debian 12 needs a patched native library.
             Native.LibTorchSharpPreload.EnsureLoadable();
-            options.Validate();
-            _options = options;
+            // A copy, checked once: changing the caller's object afterwards changes nothing here (an unchecked change would
+            // otherwise reach Fit: Iterations = 0 trained nothing, BatchSize < 0 overflowed), and the caller's object is never written.
+            _options = options.Clone();
+            _options.Validate();
         }
 
-        /// <summary>The options the estimator trains with.</summary>
-        public DomainAdaptationOptions Options => _options;
+        /// <summary>A copy of the options the estimator trains with (copied when the estimator was made; changing it changes nothing).</summary>
+        public DomainAdaptationOptions Options => _options.Clone();
 
         /// <summary>
         /// Checks the input columns (feature: known-size vector of Single; label: key; domain: Boolean) and returns
@@ -76,27 +78,35 @@ namespace Microsoft.ML.DomainAdaptation
         public DomainAdaptationTransformer Fit(IDataView input)
         {
             _host.CheckValue(input, nameof(input));
-            GetOutputSchema(SchemaShape.Create(input.Schema));
+            var (featureSize, classCount, classNames) = CheckInput(input.Schema);
             Training.TrainingDevice.Resolve(_options.Device); // before reading any row: a missing GPU fails at once
             var o = _options;
-            var schema = input.Schema;
+            var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
+            return Train(data, classNames);
+        }
+
+        /// <summary>
+        /// Every check of the input's columns that needs no row (those of <see cref="GetOutputSchema"/> and the exact types),
+        /// giving what <see cref="DomainData.Read"/> needs.
+        /// </summary>
+        internal (int FeatureSize, int ClassCount, ClassNames ClassNames) CheckInput(DataViewSchema schema)
+        {
+            GetOutputSchema(SchemaShape.Create(schema));
+            var o = _options;
             var featureType = (VectorDataViewType)schema[o.FeatureColumnName].Type;
             if (!featureType.IsKnownSize)
-                throw SchemaErrors.Mismatch(nameof(input), "feature", o.FeatureColumnName, "known-size vector of Single", featureType.ToString());
+                throw SchemaErrors.Mismatch("input", "feature", o.FeatureColumnName, "known-size vector of Single", featureType.ToString());
             int featureSize = featureType.Size;
             // The architecture is checked against the column before any row is read (size, pixel layout).
             o.Backbone.CreateSpec(featureSize, o.RequiredNormalization(o.Backbone.Normalization)).CheckColumnLayout(featureType, o.FeatureColumnName);
             var labelColumn = schema[o.LabelColumnName];
             var labelType = (KeyDataViewType)labelColumn.Type;
             if (labelType.RawType != typeof(uint))
-                throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "Key<UInt32>", labelType.ToString());
+                throw SchemaErrors.Mismatch("input", "label", o.LabelColumnName, "Key<UInt32>", labelType.ToString());
             if (labelType.Count < 2 || labelType.Count > int.MaxValue)
-                throw SchemaErrors.Mismatch(nameof(input), "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
+                throw SchemaErrors.Mismatch("input", "label", o.LabelColumnName, "a key type of at least 2 classes", labelType.ToString());
             int classCount = (int)labelType.Count;
-            var classNames = ClassNames.FromLabel(labelColumn, classCount);
-
-            var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
-            return Train(data, classNames);
+            return (featureSize, classCount, ClassNames.FromLabel(labelColumn, classCount));
         }
 
         /// <summary>Trains on rows already read (e.g. reverse validation's swapped domains) and returns the fitted transformer.</summary>
@@ -114,6 +124,8 @@ namespace Microsoft.ML.DomainAdaptation
                 throw new InvalidOperationException(
                     $"{nameof(o.UseTargetLabels)} is true but no target row has a label in column '{o.LabelColumnName}'; label some target rows or set it to false.");
 
+            if (o.TrainingHistoryPath is not null)
+                AtomicFile.CheckWritable(o.TrainingHistoryPath, nameof(o.TrainingHistoryPath)); // not after the whole training
             int seed = o.Seed ?? _host.Rand.Next();
             var (network, history) = TrainingLoop.Train(_host, o, spec, data, seed);
             return new DomainAdaptationTransformer(_host, o.MethodName, network, featureSize, o.FeatureColumnName,

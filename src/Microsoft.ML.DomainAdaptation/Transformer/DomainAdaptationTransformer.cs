@@ -103,12 +103,14 @@ namespace Microsoft.ML.DomainAdaptation
         public IDataView Transform(IDataView input)
         {
             _host.CheckValue(input, nameof(input));
+            _scorer.ThrowIfDisposed();
             return new ScoredDataView(input, MakeOutputSchema(input.Schema), _scorer);
         }
 
         IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema)
         {
             _host.CheckValue(inputSchema, nameof(inputSchema));
+            _scorer.ThrowIfDisposed();
             return new ScoringRowMapper(inputSchema, MakeOutputSchema(inputSchema), _scorer);
         }
 
@@ -133,6 +135,7 @@ namespace Microsoft.ML.DomainAdaptation
         public void ExportToOnnx(string path)
         {
             _host.CheckNonEmpty(path, nameof(path));
+            _scorer.ThrowIfDisposed();
             AtomicFile.Write(path, (Stream file) => ExportToOnnx(file));
         }
 
@@ -140,13 +143,17 @@ namespace Microsoft.ML.DomainAdaptation
         public void ExportToOnnx(Stream stream)
         {
             _host.CheckValue(stream, nameof(stream));
+            _scorer.ThrowIfDisposed();
             var bytes = Onnx.OnnxExporter.Export(_network, FeatureSize, FeatureColumnName, EmbeddingColumnName, ScoreColumnName, PredictedLabelColumnName,
                 typeof(DomainAdaptationTransformer).Assembly.GetName().Version?.ToString() ?? "0");
             stream.Write(bytes);
         }
 
-        /// <summary>Releases the network's native memory.</summary>
-        public void Dispose() => _network.Dispose();
+        /// <summary>
+        /// Releases the network's native memory. Afterwards <see cref="Transform"/>, saving, <see cref="ExportToOnnx(string)"/>,
+        /// prediction engines and cursors of views transformed before throw an <see cref="ObjectDisposedException"/>.
+        /// </summary>
+        public void Dispose() => _scorer.Dispose();
 
         /// <summary>The model format this version writes (and the newest it reads).</summary>
         internal const uint FormatVersion = NetworkSpec.FormatWithBackboneKinds; // Each backbone stores its own settings under its kind name.
@@ -164,6 +171,8 @@ namespace Microsoft.ML.DomainAdaptation
         void ICanSaveModel.Save(ModelSaveContext ctx)
         {
             _host.CheckValue(ctx, nameof(ctx));
+            // Before anything is written: a disposed network would save an entry without weights, which fails only at Load.
+            _scorer.ThrowIfDisposed();
             ctx.CheckAtModel();
             ctx.SetVersionInfo(GetVersionInfo());
             ctx.SaveNonEmptyString(MethodName);

@@ -8,6 +8,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
     internal sealed class NetworkScorer
     {
         private readonly ScoringNetwork _network;
+        private volatile bool _disposed;
 
         public NetworkScorer(ScoringNetwork network, int featureSize)
         {
@@ -21,9 +22,27 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
         public int EmbeddingSize { get; }
         public int ClassCount { get; }
 
+        public bool IsDisposed => _disposed;
+
+        /// <summary>Throws an <see cref="ObjectDisposedException"/> once the transformer (and its network) was disposed.</summary>
+        public void ThrowIfDisposed()
+        {
+            if (_disposed)
+                throw new ObjectDisposedException(nameof(DomainAdaptationTransformer),
+                    "The domain adaptation transformer was disposed: its network's weights are released, so it can no longer score, save or export.");
+        }
+
+        /// <summary>Releases the network; every later use throws (scoring views and prediction engines made before included).</summary>
+        public void Dispose()
+        {
+            _disposed = true;
+            _network.Dispose();
+        }
+
         /// <summary>Scores <paramref name="rows"/> rows of <paramref name="features"/> (row-major) into the output arrays.</summary>
         public void Score(float[] features, int rows, float[] embeddings, float[] probabilities)
         {
+            ThrowIfDisposed();
             if (rows == 0)
                 return;
             using var scope = NewDisposeScope();

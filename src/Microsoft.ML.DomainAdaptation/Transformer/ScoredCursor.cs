@@ -147,7 +147,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                 }
                 if (_batchRows == 0)
                     throw new InvalidOperationException(
-                        $"Row {position} could not be scored: the input view gave fewer rows to the feature cursor than to the row cursor. Cache the input (mlContext.Data.Cache) before scoring.");
+                        $"Row {position + 1} could not be scored: the input view gave fewer rows to the feature cursor than to the row cursor. Cache the input (mlContext.Data.Cache) before scoring.");
                 _scorer.Score(_features, _batchRows, _embeddings, _probabilities);
             }
             return (int)(position - _batchStart);

@@ -24,8 +24,11 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
 
         public long? GetRowCount() => _input.GetRowCount();
 
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random rand = null) =>
-            ScoredCursor.Create(_schema, _scorer, _input, _schema.ActiveFlags(columnsNeeded), rand, DomainAdaptationTransformer.ScoringBatchSize);
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random rand = null)
+        {
+            _scorer.ThrowIfDisposed();
+            return ScoredCursor.Create(_schema, _scorer, _input, _schema.ActiveFlags(columnsNeeded), rand, DomainAdaptationTransformer.ScoringBatchSize);
+        }
 
         public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random rand = null) =>
             new[] { GetRowCursor(columnsNeeded, rand) };
@@ -59,7 +62,10 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
             return _schema.InputColumnsNeeded(active, InputSchema);
         }
 
-        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
-            ScoredCursor.CreateRow(_schema, _scorer, input, _schema.ActiveFlags(activeColumns));
+        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns)
+        {
+            _scorer.ThrowIfDisposed();
+            return ScoredCursor.CreateRow(_schema, _scorer, input, _schema.ActiveFlags(activeColumns));
+        }
     }
 }
