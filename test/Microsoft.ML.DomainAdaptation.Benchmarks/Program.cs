@@ -64,7 +64,7 @@ foreach (var network in networks)
     };
     foreach (var method in methods)
     {
-        var options = DigitsMethods.Create(method);
+        var options = DomainAdaptationMethods.Create(method);
         options.Backbone = backbone is LeNetBackboneOptions
             ? new LeNetBackboneOptions { Normalization = options.Backbone.Normalization }
             : new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
