@@ -13,9 +13,9 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     public class SelfTrainingTests
     {
         private static NetworkSpec LeNet(int channels, int side) =>
-            new(BackboneKind.LeNet, channels * side * side, Array.Empty<int>(), channels, side, side, 8, 8, 10);
+            new(new LeNetBackboneSpec(new ImageShape(channels, side, side), 8, NormalizationKind.None), 8, 10);
 
-        private static NetworkSpec Mlp(int features) => new(BackboneKind.Mlp, features, new[] { 4 }, 0, 0, 0, 8, 8, 10);
+        private static NetworkSpec Mlp(int features) => new(new MlpBackboneSpec(features, new[] { 4 }, 8, NormalizationKind.None), 8, 10);
 
         /// <summary>Digit-like images: a ring stroke (value 1) on a background of −1, centred at a different place in each image.</summary>
         private static Tensor Rings(int n, int side)
