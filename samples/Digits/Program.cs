@@ -23,7 +23,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           --iterations N     training steps per run (default 1000; 2000 with --full)
           --batch N          rows per domain per step (default 32; 64 with --full)
           --seeds 0,1,2      seeds; several give mean ± sd (default 0)
-          --direction S:T    comma-separated source:target pairs of mnist-opencv, optdigits
+          --direction S:T    comma-separated source:target pairs of mnist-opencv, optdigits, or of their
+                             photo-blended colour versions mnist-opencv-photo, optdigits-photo (MNIST-M-style)
           --methods A,B|all  method names (below, case-insensitive)
           --size N           image side in pixels (default 28)
           --set "F=v;..."    sets the named option fields of every method run
@@ -58,10 +59,12 @@ var failures = new List<string>();
 foreach (var (sourceName, targetName) in directions)
 {
     var mlContext = new MLContext(seed: 0);
-    var source = DigitsDomains.Load(mlContext, sourceName, "train", size);
-    var target = DigitsDomains.Load(mlContext, targetName, "train", size);
-    var sourceTest = DigitsDomains.Load(mlContext, sourceName, "test", size);
-    var targetTest = DigitsDomains.Load(mlContext, targetName, "test", size);
+    // A photo-blended (colour) domain makes both colour: grey digits are replicated into the three channels.
+    int channels = new[] { sourceName, targetName }.Any(d => d.EndsWith(DigitsDomains.PhotoSuffix)) ? 3 : 1;
+    var source = DigitsDomains.Load(mlContext, sourceName, "train", size, channels: channels);
+    var target = DigitsDomains.Load(mlContext, targetName, "train", size, channels: channels);
+    var sourceTest = DigitsDomains.Load(mlContext, sourceName, "test", size, channels: channels);
+    var targetTest = DigitsDomains.Load(mlContext, targetName, "test", size, channels: channels);
     // Target labels are dropped before training: no method sees them.
     var unlabeledTarget = mlContext.Transforms.DropColumns("Label").Fit(target).Transform(target);
     var trainingData = mlContext.Data.CombineDomains(source, unlabeledTarget);
@@ -74,7 +77,7 @@ foreach (var (sourceName, targetName) in directions)
             Console.WriteLine($"run {run}/{runCount}: {sourceName} -> {targetName}, {method}, seed {seed}");
             var options = DomainAdaptationMethods.Create(method);
             // Every method runs on the LeNet of the literature; a method's entry only chooses its normalisation.
-            options.Backbone = new LeNetBackboneOptions { Channels = 1, Height = size, Width = size, Normalization = options.Backbone.Normalization };
+            options.Backbone = new LeNetBackboneOptions { Channels = channels, Height = size, Width = size, Normalization = options.Backbone.Normalization };
             options.Iterations = iterations;
             options.BatchSize = batchSize;
             options.Seed = seed;

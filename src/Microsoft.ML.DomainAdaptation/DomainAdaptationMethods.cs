@@ -10,9 +10,9 @@ namespace Microsoft.ML.DomainAdaptation
     /// (backbone, steps, seed) and to pass to <c>DomainAdapt</c> or <c>MulticlassClassification.Trainers.DomainAdaptation</c>.
     /// </summary>
     /// <remarks>
-    /// Names are case-insensitive. A name "Method+X" is the method with a target loss added to its shared step: "+MCC" is
-    /// minimum class confusion (<see cref="DomainAdaptationOptions.MccWeight"/> = 1), "+ST" FixMatch-style self-training
-    /// (<see cref="DomainAdaptationOptions.SelfTrainingWeight"/> = 1). "SourceOnly+BN" and "AdaBN" train with batch
+    /// Names are case-insensitive. A name "Method+X" is the method with an add-on loss in its
+    /// <see cref="DomainAdaptationOptions.AddOns"/>: "+MCC" a default <see cref="MccAddOn"/> (minimum class confusion),
+    /// "+ST" a default <see cref="SelfTrainingAddOn"/> (FixMatch-style self-training). "SourceOnly+BN" and "AdaBN" train with batch
     /// normalisation in the backbone: their <see cref="DomainAdaptationOptions.Backbone"/> is the default MLP with
     /// <see cref="BackboneOptions.Normalization"/> = <see cref="NormalizationKind.BatchNorm"/>; keep that normalisation
     /// when you replace the backbone (e.g. by a <see cref="LeNetBackboneOptions"/>).
@@ -24,11 +24,11 @@ namespace Microsoft.ML.DomainAdaptation
     /// </code></example>
     public static class DomainAdaptationMethods
     {
-        // The target losses a shared-step method can take on, by the suffix their combined names use.
-        private static readonly (string Suffix, Action<DomainAdaptationOptions> Add)[] AddOns =
+        // The add-on losses of the combined names, by the suffix those names use.
+        private static readonly (string Suffix, Func<AddOnLoss> Create)[] AddOns =
         {
-            ("MCC", o => o.MccWeight = 1),
-            ("ST", o => o.SelfTrainingWeight = 1),
+            ("MCC", () => new MccAddOn()),
+            ("ST", () => new SelfTrainingAddOn()),
         };
 
         // In the order the samples' tables print them.
@@ -55,6 +55,7 @@ namespace Microsoft.ML.DomainAdaptation
             ("SelfTraining", () => new SelfTrainingOptions()),
             Combined("DANN", "ST"),
             Combined("MMD", "ST"),
+            ("VADA", () => new VadaOptions()),
         };
 
         /// <summary>Every name <see cref="Create(string)"/> knows, in the order the samples print them.</summary>
@@ -86,11 +87,11 @@ namespace Microsoft.ML.DomainAdaptation
 
         private static (string, Func<DomainAdaptationOptions>) Combined(string method, string addOn)
         {
-            var add = AddOns.Single(a => a.Suffix == addOn).Add;
+            var create = AddOns.Single(a => a.Suffix == addOn).Create;
             return ($"{method}+{addOn}", () =>
             {
                 var options = All.Single(m => m.Name == method).Create();
-                add(options);
+                options.AddOns.Add(create());
                 return options;
             });
         }

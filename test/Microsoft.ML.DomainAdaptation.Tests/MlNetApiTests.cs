@@ -85,30 +85,32 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         [Fact]
         public void RegistryCreatesEveryNameWithItsMethodAndAddOns()
         {
-            // Name → options type, MCC weight, self-training weight, backbone normalisation, CDAN's entropy conditioning.
-            var expected = new (string Name, Type Type, float Mcc, float SelfTraining, NormalizationKind Normalization, bool Entropy)[]
+            // Name → options type, its add-ons' types, backbone normalisation, CDAN's entropy conditioning.
+            Type[] none = Type.EmptyTypes, mcc = { typeof(MccAddOn) }, st = { typeof(SelfTrainingAddOn) };
+            var expected = new (string Name, Type Type, Type[] AddOns, NormalizationKind Normalization, bool Entropy)[]
             {
-                ("SourceOnly", typeof(SourceOnlyOptions), 0, 0, NormalizationKind.None, false),
-                ("DANN", typeof(DannOptions), 0, 0, NormalizationKind.None, false),
-                ("DeepCORAL", typeof(DeepCoralOptions), 0, 0, NormalizationKind.None, false),
-                ("SourceOnly+BN", typeof(SourceOnlyOptions), 0, 0, NormalizationKind.BatchNorm, false),
-                ("AdaBN", typeof(AdaBnOptions), 0, 0, NormalizationKind.BatchNorm, false),
-                ("MMD", typeof(MmdOptions), 0, 0, NormalizationKind.None, false),
-                ("WeightedMMD", typeof(WeightedMmdOptions), 0, 0, NormalizationKind.None, false),
-                ("CMD", typeof(CmdOptions), 0, 0, NormalizationKind.None, false),
-                ("MCD", typeof(McdOptions), 0, 0, NormalizationKind.None, false),
-                ("ADDA", typeof(AddaOptions), 0, 0, NormalizationKind.None, false),
-                ("M-ADDA", typeof(MAddaOptions), 0, 0, NormalizationKind.None, false),
-                ("CDAN", typeof(CdanOptions), 0, 0, NormalizationKind.None, false),
-                ("CDAN+E", typeof(CdanOptions), 0, 0, NormalizationKind.None, true),
-                ("JAN", typeof(JanOptions), 0, 0, NormalizationKind.None, false),
-                ("MDD", typeof(MddOptions), 0, 0, NormalizationKind.None, false),
-                ("MCC", typeof(MccOptions), new MccOptions().MccWeight, 0, NormalizationKind.None, false),
-                ("DANN+MCC", typeof(DannOptions), 1, 0, NormalizationKind.None, false),
-                ("MMD+MCC", typeof(MmdOptions), 1, 0, NormalizationKind.None, false),
-                ("SelfTraining", typeof(SelfTrainingOptions), 0, new SelfTrainingOptions().SelfTrainingWeight, NormalizationKind.None, false),
-                ("DANN+ST", typeof(DannOptions), 0, 1, NormalizationKind.None, false),
-                ("MMD+ST", typeof(MmdOptions), 0, 1, NormalizationKind.None, false),
+                ("SourceOnly", typeof(SourceOnlyOptions), none, NormalizationKind.None, false),
+                ("DANN", typeof(DannOptions), none, NormalizationKind.None, false),
+                ("DeepCORAL", typeof(DeepCoralOptions), none, NormalizationKind.None, false),
+                ("SourceOnly+BN", typeof(SourceOnlyOptions), none, NormalizationKind.BatchNorm, false),
+                ("AdaBN", typeof(AdaBnOptions), none, NormalizationKind.BatchNorm, false),
+                ("MMD", typeof(MmdOptions), none, NormalizationKind.None, false),
+                ("WeightedMMD", typeof(WeightedMmdOptions), none, NormalizationKind.None, false),
+                ("CMD", typeof(CmdOptions), none, NormalizationKind.None, false),
+                ("MCD", typeof(McdOptions), none, NormalizationKind.None, false),
+                ("ADDA", typeof(AddaOptions), none, NormalizationKind.None, false),
+                ("M-ADDA", typeof(MAddaOptions), none, NormalizationKind.None, false),
+                ("CDAN", typeof(CdanOptions), none, NormalizationKind.None, false),
+                ("CDAN+E", typeof(CdanOptions), none, NormalizationKind.None, true),
+                ("JAN", typeof(JanOptions), none, NormalizationKind.None, false),
+                ("MDD", typeof(MddOptions), none, NormalizationKind.None, false),
+                ("MCC", typeof(MccOptions), mcc, NormalizationKind.None, false),
+                ("DANN+MCC", typeof(DannOptions), mcc, NormalizationKind.None, false),
+                ("MMD+MCC", typeof(MmdOptions), mcc, NormalizationKind.None, false),
+                ("SelfTraining", typeof(SelfTrainingOptions), st, NormalizationKind.None, false),
+                ("DANN+ST", typeof(DannOptions), st, NormalizationKind.None, false),
+                ("MMD+ST", typeof(MmdOptions), st, NormalizationKind.None, false),
+                ("VADA", typeof(VadaOptions), new[] { typeof(EntropyAddOn), typeof(VatAddOn) }, NormalizationKind.None, false),
             };
             Assert.Equal(expected.Select(e => e.Name), DomainAdaptationMethods.Names);
             foreach (var e in expected)
@@ -117,7 +119,11 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 {
                     var options = DomainAdaptationMethods.Create(spelling);
                     Assert.IsType(e.Type, options);
-                    Assert.Equal((e.Mcc, e.SelfTraining, e.Normalization), (options.MccWeight, options.SelfTrainingWeight, options.Backbone.Normalization));
+                    Assert.Equal(e.AddOns, options.AddOns.Select(a => a.GetType()));
+                    // The combined names' add-ons are the defaults (weight 1), as the README's combined rows were measured.
+                    if (e.Name.Contains("+MCC") || e.Name.Contains("+ST"))
+                        Assert.Equal(1f, options.AddOns.Single().Weight);
+                    Assert.Equal(e.Normalization, options.Backbone.Normalization);
                     Assert.Equal(e.Entropy, options is CdanOptions cdan && cdan.EntropyConditioning);
                     Assert.Equal(e.Name, DomainAdaptationMethods.CanonicalName(spelling));
                     Assert.True(DomainAdaptationMethods.Contains(spelling));
@@ -125,6 +131,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             }
             // Each call gives a new object: adjusting one run's options never changes the next one's.
             Assert.NotSame(DomainAdaptationMethods.Create("DANN"), DomainAdaptationMethods.Create("DANN"));
+            Assert.NotSame(DomainAdaptationMethods.Create("DANN+MCC").AddOns[0], DomainAdaptationMethods.Create("DANN+MCC").AddOns[0]);
         }
 
         [Fact]
