@@ -72,7 +72,7 @@ foreach (var (sourceName, targetName) in directions)
         var experimentOptions = new DomainAdaptationExperimentOptions { Scorer = ValidationScorer.DeepEmbedded, ReportedScorers = scorers, Seed = seed };
         foreach (var method in methods)
         {
-            experimentOptions.Candidates.Add(Configure(DigitsMethods.Create(method)));
+            experimentOptions.Candidates.Add(Configure(DomainAdaptationMethods.Create(method)));
             experimentOptions.CandidateNames.Add(method);
         }
         var result = mlContext.Transforms.DomainAdaptationExperiment(experimentOptions).Run(data);

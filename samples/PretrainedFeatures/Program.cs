@@ -88,7 +88,7 @@ foreach (var (name, method, data) in runs)
 {
     foreach (int seed in seeds)
     {
-        var options = DigitsMethods.Create(method);
+        var options = DomainAdaptationMethods.Create(method);
         options.Backbone = new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
         options.Iterations = iterations;
         options.BatchSize = batchSize;

@@ -20,8 +20,8 @@ int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "64"));
 var seeds = arguments.GetValueOrDefault("seeds", "0").Split(',').Select(int.Parse).ToArray();
 var targets = arguments.GetValueOrDefault("targets", $"{DigitsDomains.MnistOpenCv},{DigitsDomains.OptDigits}").Split(',');
-var methodNames = !arguments.TryGetValue("methods", out var list) ? DigitsMethods.Default
-    : list == "all" ? DigitsMethods.Names : list.Split(',');
+var methodNames = !arguments.TryGetValue("methods", out var list) ? new[] { "SourceOnly", "DANN", "DeepCORAL", "SourceOnly+BN", "AdaBN" }
+    : list == "all" ? DomainAdaptationMethods.Names.ToArray() : list.Split(',');
 const int Size = 28;
 
 var mlContext = new MLContext(seed: 0);
@@ -95,7 +95,7 @@ foreach (var targetName in targets)
         foreach (int seed in seeds)
         {
             Console.WriteLine($"synthetic -> {targetName}: {name}, seed {seed}");
-            var options = DigitsMethods.Create(method);
+            var options = DomainAdaptationMethods.Create(method);
             options.Backbone = new LeNetBackboneOptions { Channels = 1, Height = Size, Width = Size, Normalization = options.Backbone.Normalization };
             options.Iterations = iterations;
             options.BatchSize = batchSize;

@@ -6,7 +6,6 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using Microsoft.ML.Data;
-using Microsoft.ML.DomainAdaptation.Samples;
 using Spectre.Console;
 
 namespace Microsoft.ML.DomainAdaptation.Cli
@@ -19,7 +18,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
 
         public static System.CommandLine.Command Train()
         {
-            var method = Required<string>("--method", $"The method: {string.Join(", ", DigitsMethods.Names)} (case-insensitive), or auto: source-only and {string.Join(", ", Program.AutoCandidates)} " +
+            var method = Required<string>("--method", $"The method: {string.Join(", ", DomainAdaptationMethods.Names)} (case-insensitive), or auto: source-only and {string.Join(", ", Program.AutoCandidates)} " +
                 "ranked without target labels by reverse validation on held-out rows, with source-only kept when no method scores above it.", "-m");
             var source = Required<string>("--source", $"Labeled source data: {DataHelp}.", "-s");
             var target = Required<string>("--target", "Target data, same kind as the source; its labels, if any, are not used for training.", "-t");
@@ -67,7 +66,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     throw new CliException(ExitCodes.BadInput, "--network lenet needs images (an IDX file or an image folder); use mlp for tables.");
                 DomainAdaptationOptions Configure(string name)
                 {
-                    var options = DigitsMethods.Create(name);
+                    var options = DomainAdaptationMethods.Create(name);
                     var normalization = options.Backbone.Normalization; // the method's table chooses only the normalisation
                     options.Backbone = networkName == "lenet"
                         ? new LeNetBackboneOptions { Channels = description.Shape[0], Height = description.Shape[1], Width = description.Shape[2], Normalization = normalization }

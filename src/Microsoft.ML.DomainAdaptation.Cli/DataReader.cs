@@ -4,7 +4,6 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using Microsoft.ML.Data;
-using Microsoft.ML.DomainAdaptation.Samples;
 using Microsoft.ML.DomainAdaptation.Transforms;
 
 namespace Microsoft.ML.DomainAdaptation.Cli

@@ -3,7 +3,6 @@ using System.CommandLine;
 using System.IO;
 using System.Linq;
 using System.Reflection;
-using Microsoft.ML.DomainAdaptation.Samples;
 
 namespace Microsoft.ML.DomainAdaptation.Cli
 {
@@ -69,9 +68,9 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// <summary>The method's name as the table spells it (names are case-insensitive on the command line).</summary>
         public static string MethodName(string name)
         {
-            if (!DigitsMethods.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
-                throw new CliException(ExitCodes.BadInput, $"Unknown method '{name}'; known methods: auto, {string.Join(", ", DigitsMethods.Names)}.");
-            return DigitsMethods.Names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
+            if (!DomainAdaptationMethods.Contains(name))
+                throw new CliException(ExitCodes.BadInput, $"Unknown method '{name}'; known methods: auto, {string.Join(", ", DomainAdaptationMethods.Names)}.");
+            return DomainAdaptationMethods.CanonicalName(name);
         }
 
         /// <summary>What <c>--method auto</c> tries (besides source-only, always a candidate) and ranks without target labels.</summary>

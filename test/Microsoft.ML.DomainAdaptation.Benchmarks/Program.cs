@@ -37,7 +37,7 @@ int threads = int.Parse(arguments.GetValueOrDefault("threads", Environment.Proce
 int scoreRows = int.Parse(arguments.GetValueOrDefault("score-rows", quick ? "2000" : "100000"));
 int soakSteps = int.Parse(arguments.GetValueOrDefault("soak-steps", quick ? "200" : "20000"));
 string methodList = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL,MMD,MCD,ADDA,AdaBN");
-var methods = methodList == "all" ? DigitsMethods.Names : methodList.Split(',');
+var methods = methodList == "all" ? DomainAdaptationMethods.Names.ToArray() : methodList.Split(',');
 string pytorchScript = arguments.GetValueOrDefault("pytorch");
 // The PyTorch reference's name of each method it implements.
 var referenceNames = new Dictionary<string, string>
@@ -67,7 +67,7 @@ foreach (var network in networks)
     };
     foreach (var method in methods)
     {
-        var options = DigitsMethods.Create(method);
+        var options = DomainAdaptationMethods.Create(method);
         options.Backbone = backbone is LeNetBackboneOptions
             ? new LeNetBackboneOptions { Normalization = options.Backbone.Normalization }
             : new MlpBackboneOptions { Normalization = options.Backbone.Normalization };

@@ -22,7 +22,7 @@ namespace Microsoft.ML.DomainAdaptation
     /// that <c>MulticlassClassification.Evaluate</c> and any ML.NET trainer on the embedding work as usual.
     /// Saved and loaded with <c>mlContext.Model.Save</c> / <c>Load</c>, the network's weights inside the model file.
     /// </summary>
-    public sealed class DomainAdaptationTransformer : ITransformer, ICanSaveModel, IDisposable
+    public sealed class DomainAdaptationTransformer : ITransformer, ICanSaveModel, IDisposable, Microsoft.ML.Model.OnnxConverter.ISaveAsOnnx
     {
         internal const string LoaderSignature = "DomainAdaptTransformer";
         private const string NetworkStreamName = "TorchNetwork.bin";
@@ -104,7 +104,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             _host.CheckValue(input, nameof(input));
             _scorer.ThrowIfDisposed();
-            return new ScoredDataView(input, MakeOutputSchema(input.Schema), _scorer);
+            return new ScoredDataView(input, MakeOutputSchema(input.Schema), _scorer, this);
         }
 
         IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema)
@@ -131,7 +131,8 @@ namespace Microsoft.ML.DomainAdaptation
         /// i.e. the ML.NET key value minus 1. Written to a temporary file, then moved over <paramref name="path"/>, so a crash
         /// never leaves a half-written model there.
         /// </summary>
-        /// <remarks><c>mlContext.Model.ConvertToOnnx</c> only knows ML.NET's own transformers, so the export is this method.</remarks>
+        /// <remarks>To export a whole ML.NET chain (featurizers, then this network) as one graph, use <c>mlContext.Model.ConvertToOnnx(model, data, stream)</c>
+        /// (package Microsoft.ML.OnnxConverter); there <see cref="PredictedLabelColumnName"/> is the ML.NET key (uint32, index + 1).</remarks>
         public void ExportToOnnx(string path)
         {
             _host.CheckNonEmpty(path, nameof(path));
@@ -147,6 +148,22 @@ namespace Microsoft.ML.DomainAdaptation
             var bytes = Onnx.OnnxExporter.Export(_network, FeatureSize, FeatureColumnName, EmbeddingColumnName, ScoreColumnName, PredictedLabelColumnName,
                 typeof(DomainAdaptationTransformer).Assembly.GetName().Version?.ToString() ?? "0");
             stream.Write(bytes);
+        }
+
+        // mlContext.Model.ConvertToOnnx: ML.NET walks the transformed views and asks each to add itself to one graph; ours
+        // (ScoredDataView) hands over to these, so featurizers before the network and the network export as one model.
+        bool Microsoft.ML.Model.OnnxConverter.ICanSaveOnnx.CanSaveOnnx(Microsoft.ML.Model.OnnxConverter.OnnxContext ctx) => true;
+
+        void Microsoft.ML.Model.OnnxConverter.ISaveAsOnnx.SaveAsOnnx(Microsoft.ML.Model.OnnxConverter.OnnxContext ctx)
+        {
+            _host.CheckValue(ctx, nameof(ctx));
+            _scorer.ThrowIfDisposed();
+            if (!ctx.ContainsColumn(FeatureColumnName))
+                throw _host.Except($"ONNX conversion: the feature column '{FeatureColumnName}' has no ONNX variable; a step before the domain adaptation transformer could not be converted.");
+            var bytes = Onnx.OnnxExporter.Export(_network, FeatureSize, FeatureColumnName, EmbeddingColumnName, ScoreColumnName, PredictedLabelColumnName,
+                typeof(DomainAdaptationTransformer).Assembly.GetName().Version?.ToString() ?? "0");
+            Onnx.OnnxContextBridge.Save(ctx, bytes, FeatureColumnName, (EmbeddingColumnName, new VectorDataViewType(NumberDataViewType.Single, EmbeddingSize)),
+                (ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, ClassCount)), (PredictedLabelColumnName, new KeyDataViewType(typeof(uint), ClassCount)));
         }
 
         /// <summary>

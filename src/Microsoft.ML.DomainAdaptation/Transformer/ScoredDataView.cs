@@ -1,22 +1,38 @@
 using System;
 using System.Collections.Generic;
 using Microsoft.ML.Data;
+using Microsoft.ML.Model.OnnxConverter;
 
 namespace Microsoft.ML.DomainAdaptation.Transformer
 {
-    /// <summary>The lazy output of <see cref="DomainAdaptationTransformer.Transform"/>.</summary>
-    internal sealed class ScoredDataView : IDataView
+    /// <summary>
+    /// The lazy output of <see cref="DomainAdaptationTransformer.Transform"/>. A step of ML.NET's transform chain
+    /// (<see cref="IDataTransform"/>) so that <c>mlContext.Model.ConvertToOnnx</c> finds it and the steps before it.
+    /// </summary>
+    internal sealed class ScoredDataView : ITransformCanSaveOnnx
     {
         private readonly IDataView _input;
         private readonly OutputSchema _schema;
         private readonly NetworkScorer _scorer;
+        private readonly ISaveAsOnnx _onnx;
 
-        public ScoredDataView(IDataView input, OutputSchema schema, NetworkScorer scorer)
+        public ScoredDataView(IDataView input, OutputSchema schema, NetworkScorer scorer, ISaveAsOnnx onnx)
         {
             _input = input;
             _schema = schema;
             _scorer = scorer;
+            _onnx = onnx;
         }
+
+        public IDataView Source => _input;
+
+        public bool CanSaveOnnx(OnnxContext ctx) => _onnx.CanSaveOnnx(ctx);
+
+        public void SaveAsOnnx(OnnxContext ctx) => _onnx.SaveAsOnnx(ctx);
+
+        // The transformer is what ML.NET saves (Model.Save); this view is rebuilt from it by Transform.
+        void ICanSaveModel.Save(ModelSaveContext ctx) =>
+            throw new NotSupportedException("Save the DomainAdaptationTransformer (mlContext.Model.Save), not the view it returns.");
 
         public DataViewSchema Schema => _schema.Schema;
 

@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Microsoft.ML.DomainAdaptation
+{
+    /// <summary>
+    /// The library's methods by name, as the samples, the benchmark and the <c>mlnet-da</c> tool spell them: "SourceOnly",
+    /// "DANN", "CDAN+E", "MMD+MCC", … Each name gives a new options object with the method's defaults, ready to adjust
+    /// (backbone, steps, seed) and to pass to <c>DomainAdapt</c> or <c>MulticlassClassification.Trainers.DomainAdaptation</c>.
+    /// </summary>
+    /// <remarks>
+    /// Names are case-insensitive. A name "Method+X" is the method with an add-on loss in its
+    /// <see cref="DomainAdaptationOptions.AddOns"/>: "+MCC" a default <see cref="MccAddOn"/> (minimum class confusion),
+    /// "+ST" a default <see cref="SelfTrainingAddOn"/> (FixMatch-style self-training). "SourceOnly+BN" and "AdaBN" train with batch
+    /// normalisation in the backbone: their <see cref="DomainAdaptationOptions.Backbone"/> is the default MLP with
+    /// <see cref="BackboneOptions.Normalization"/> = <see cref="NormalizationKind.BatchNorm"/>; keep that normalisation
+    /// when you replace the backbone (e.g. by a <see cref="LeNetBackboneOptions"/>).
+    /// </remarks>
+    /// <example><code>
+    /// var options = DomainAdaptationMethods.Create("MMD+MCC");
+    /// options.Backbone = new LeNetBackboneOptions { Channels = 1, Height = 28, Width = 28, Normalization = options.Backbone.Normalization };
+    /// var estimator = mlContext.MulticlassClassification.Trainers.DomainAdaptation(options);
+    /// </code></example>
+    public static class DomainAdaptationMethods
+    {
+        // The add-on losses of the combined names, by the suffix those names use.
+        private static readonly (string Suffix, Func<AddOnLoss> Create)[] AddOns =
+        {
+            ("MCC", () => new MccAddOn()),
+            ("ST", () => new SelfTrainingAddOn()),
+        };
+
+        // In the order the samples' tables print them.
+        private static readonly (string Name, Func<DomainAdaptationOptions> Create)[] All =
+        {
+            ("SourceOnly", () => new SourceOnlyOptions()),
+            ("DANN", () => new DannOptions()),
+            ("DeepCORAL", () => new DeepCoralOptions()),
+            ("SourceOnly+BN", () => new SourceOnlyOptions { Backbone = new MlpBackboneOptions { Normalization = NormalizationKind.BatchNorm } }),
+            ("AdaBN", () => new AdaBnOptions { Backbone = new MlpBackboneOptions { Normalization = NormalizationKind.BatchNorm } }),
+            ("MMD", () => new MmdOptions()),
+            ("WeightedMMD", () => new WeightedMmdOptions()),
+            ("CMD", () => new CmdOptions()),
+            ("MCD", () => new McdOptions()),
+            ("ADDA", () => new AddaOptions()),
+            ("M-ADDA", () => new MAddaOptions()),
+            ("CDAN", () => new CdanOptions()),
+            ("CDAN+E", () => new CdanOptions { EntropyConditioning = true }),
+            ("JAN", () => new JanOptions()),
+            ("MDD", () => new MddOptions()),
+            ("MCC", () => new MccOptions()),
+            Combined("DANN", "MCC"),
+            Combined("MMD", "MCC"),
+            ("SelfTraining", () => new SelfTrainingOptions()),
+            Combined("DANN", "ST"),
+            Combined("MMD", "ST"),
+            ("VADA", () => new VadaOptions()),
+        };
+
+        /// <summary>Every name <see cref="Create(string)"/> knows, in the order the samples print them.</summary>
+        public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(All.Select(m => m.Name).ToArray());
+
+        /// <summary>
+        /// New options of the method called <paramref name="name"/> (case-insensitive; see <see cref="Names"/>), with the
+        /// method's defaults.
+        /// </summary>
+        /// <exception cref="ArgumentException">No method has that name; the message lists the known ones.</exception>
+        public static DomainAdaptationOptions Create(string name) => Find(name).Create();
+
+        /// <summary>The name as <see cref="Names"/> spells it, for a name given in any case (e.g. "dann+mcc" → "DANN+MCC").</summary>
+        /// <exception cref="ArgumentException">No method has that name; the message lists the known ones.</exception>
+        public static string CanonicalName(string name) => Find(name).Name;
+
+        /// <summary>True when <paramref name="name"/> is one of <see cref="Names"/> (case-insensitive).</summary>
+        public static bool Contains(string name) => All.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+
+        private static (string Name, Func<DomainAdaptationOptions> Create) Find(string name)
+        {
+            foreach (var method in All)
+            {
+                if (string.Equals(method.Name, name, StringComparison.OrdinalIgnoreCase))
+                    return method;
+            }
+            throw new ArgumentException($"Unknown domain adaptation method '{name}'; known methods: {string.Join(", ", All.Select(m => m.Name))}.", nameof(name));
+        }
+
+        private static (string, Func<DomainAdaptationOptions>) Combined(string method, string addOn)
+        {
+            var create = AddOns.Single(a => a.Suffix == addOn).Create;
+            return ($"{method}+{addOn}", () =>
+            {
+                var options = All.Single(m => m.Name == method).Create();
+                options.AddOns.Add(create());
+                return options;
+            });
+        }
+    }
+}
