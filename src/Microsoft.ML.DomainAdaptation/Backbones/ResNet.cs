@@ -134,6 +134,52 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
             }
         }
 
+        /// <summary>
+        /// Writes the network into <paramref name="graph"/> in inference form (Conv, BatchNormalization with the running
+        /// statistics, Relu, MaxPool, Add, GlobalAveragePool, Flatten) from the N×3×H×W value <paramref name="input"/>;
+        /// returns the N×512 output. Names of the initializers start with <paramref name="prefix"/>.
+        /// </summary>
+        public string ExportOnnx(OnnxGraph graph, string input, string prefix)
+        {
+            string x = ConvNorm(graph, input, conv1, bn1, $"{prefix}conv1", $"{prefix}bn1", 3, 2, 3);
+            x = graph.Node("Relu", new[] { x });
+            x = graph.Node("MaxPool", new[] { x }, attributes: new (string, object)[] { ("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }) });
+            for (int s = 0; s < StageCount; s++)
+            {
+                for (int b = 0; b < _blocks[s]; b++)
+                {
+                    var block = (BasicBlock)Stages[s][b];
+                    string name = $"{prefix}layer{s + 1}.{b}";
+                    long stride = s > 0 && b == 0 ? 2 : 1;
+                    string y = graph.Node("Relu", new[] { ConvNorm(graph, x, block.conv1, block.bn1, $"{name}.conv1", $"{name}.bn1", 3, stride, 1) });
+                    y = ConvNorm(graph, y, block.conv2, block.bn2, $"{name}.conv2", $"{name}.bn2", 3, 1, 1);
+                    string shortcut = block.downsample is null ? x
+                        : ConvNorm(graph, x, (Conv2d)block.downsample[0], (BatchNorm2d)block.downsample[1], $"{name}.downsample.0", $"{name}.downsample.1", 1, stride, 0);
+                    x = graph.Node("Relu", new[] { graph.Node("Add", new[] { y, shortcut }) });
+                }
+            }
+            return graph.Node("Flatten", new[] { graph.Node("GlobalAveragePool", new[] { x }) }, attributes: ("axis", 1L));
+        }
+
+        private static string ConvNorm(OnnxGraph graph, string input, Conv2d conv, BatchNorm2d norm, string convName, string normName, long kernel, long stride, long pad)
+        {
+            string x = graph.Node("Conv", new[] { input, Constant(graph, conv.weight, $"{convName}.weight") }, attributes: new (string, object)[]
+            {
+                ("kernel_shape", new[] { kernel, kernel }), ("strides", new[] { stride, stride }), ("pads", new[] { pad, pad, pad, pad }),
+            });
+            return graph.Node("BatchNormalization", new[]
+            {
+                x, Constant(graph, norm.weight, $"{normName}.weight"), Constant(graph, norm.bias, $"{normName}.bias"),
+                Constant(graph, norm.running_mean, $"{normName}.running_mean"), Constant(graph, norm.running_var, $"{normName}.running_var"),
+            }, attributes: ("epsilon", (float)norm.eps));
+        }
+
+        internal static string Constant(OnnxGraph graph, Tensor tensor, string name)
+        {
+            using var cpu = tensor.detach().cpu().contiguous().to_type(ScalarType.Float32);
+            return graph.Initializer(name, cpu.data<float>().ToArray(), tensor.shape);
+        }
+
         private static void Copy(Tensor target, Dictionary<string, TensorProto> initializers, string name, string source, string targetName)
         {
             if (!initializers.TryGetValue(name, out var tensor))
