@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using Microsoft.ML.DomainAdaptation.Onnx;
 using Microsoft.ML.DomainAdaptation.Onnx.Proto;
 using TorchSharp;
@@ -90,6 +91,34 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
 
         /// <summary>The ONNX model without its initializers' values (a few kilobytes): saved models rebuild the module from it.</summary>
         public byte[] StructureBytes { get; }
+
+        public string InputName => _input;
+
+        public string OutputName => _output;
+
+        /// <summary>
+        /// The output width for images of <paramref name="channels"/> × <paramref name="side"/>²: one forward pass of
+        /// zeros, so a size the graph cannot take (e.g. a fixed pooling larger than its map) fails before training.
+        /// </summary>
+        public int FeatureCount(int channels, int side, string source)
+        {
+            bool wasTraining = training;
+            eval();
+            try
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                return (int)forward(zeros(1, channels, side, side)).shape[1];
+            }
+            catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException)
+            {
+                throw new ArgumentOutOfRangeException("ImageSize", side, $"ImageSize: {source} cannot take {channels} × {side} × {side} images: {e.Message}");
+            }
+            finally
+            {
+                train(wasTraining);
+            }
+        }
 
         /// <summary>The output's rank: 4 is globally average-pooled to N×C.</summary>
         public int OutputRank => _ranks[_output];

@@ -107,3 +107,97 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
         }
     }
 }
+
+namespace Microsoft.ML.DomainAdaptation.Backbones
+{
+    /// <summary>
+    /// What rebuilds a <see cref="PretrainedBackbone"/> (saved in the model file beside the weights): the trunk's
+    /// architecture (ResNet blocks, or the ONNX graph without its weights), the input normalisation, the frozen stages.
+    /// The initial (pretrained) trunk weights are kept in memory only, for training.
+    /// </summary>
+    internal sealed record PretrainedBackboneSettings(Networks.BackboneKind Kind)
+    {
+        public int Channels { get; init; }
+        public int Side { get; init; }
+        public int TrunkFeatures { get; init; }
+        public long[] ChannelIndex { get; init; }
+        public float[] Scale { get; init; }
+        public float[] Shift { get; init; }
+        public int[] Blocks { get; init; } = Array.Empty<int>();
+        public int FreezeStages { get; init; }
+        public byte[] OnnxStructure { get; init; } = Array.Empty<byte>();
+        public string OnnxOutputName { get; init; } = "";
+
+        /// <summary>Training only (not saved).</summary>
+        public double LearningRateScale { get; init; } = 1;
+
+        /// <summary>The pretrained trunk, training only (not saved): each backbone made from these settings starts from a copy of its weights.</summary>
+        public Module<Tensor, Tensor> Trunk { get; set; }
+
+        public PretrainedBackbone CreateBackbone(int embeddingSize)
+        {
+            Module<Tensor, Tensor> trunk = Kind == Networks.BackboneKind.ResNet
+                ? new ResNet(Blocks)
+                : new OnnxGraphNetwork(OnnxModelReader.Parse(OnnxStructure, "the model's ONNX backbone"), OnnxOutputName, "the model's ONNX backbone");
+            if (Trunk is not null)
+            {
+                using var noGrad = no_grad();
+                var initial = Trunk.state_dict();
+                foreach (var (name, tensor) in trunk.state_dict())
+                    tensor.copy_(initial[name]);
+            }
+            var backbone = new PretrainedBackbone(trunk, TrunkFeatures, Channels, Side, ChannelIndex, Scale, Shift, embeddingSize) { LearningRateScale = LearningRateScale };
+            if (trunk is ResNet resnet && FreezeStages > 0)
+                backbone.Freeze(resnet.Stem.Concat(resnet.Stages.Take(FreezeStages)));
+            return backbone;
+        }
+
+        public void Write(System.IO.BinaryWriter writer)
+        {
+            writer.Write(Channels);
+            writer.Write(Side);
+            writer.Write(TrunkFeatures);
+            writer.Write(ChannelIndex.Length);
+            for (int i = 0; i < ChannelIndex.Length; i++)
+            {
+                writer.Write(ChannelIndex[i]);
+                writer.Write(Scale[i]);
+                writer.Write(Shift[i]);
+            }
+            writer.Write(Blocks.Length);
+            foreach (int b in Blocks)
+                writer.Write(b);
+            writer.Write(FreezeStages);
+            writer.Write(OnnxStructure.Length);
+            writer.Write(OnnxStructure);
+            writer.Write(OnnxOutputName);
+        }
+
+        public static PretrainedBackboneSettings Read(System.IO.BinaryReader reader, Networks.BackboneKind kind)
+        {
+            int channels = reader.ReadInt32(), side = reader.ReadInt32(), features = reader.ReadInt32();
+            int count = reader.ReadInt32();
+            if (count is not (1 or 3))
+                throw new System.IO.InvalidDataException($"The model's pretrained backbone description is invalid: {count} input channels.");
+            var index = new long[count];
+            var scale = new float[count];
+            var shift = new float[count];
+            for (int i = 0; i < count; i++)
+            {
+                index[i] = reader.ReadInt64();
+                scale[i] = reader.ReadSingle();
+                shift[i] = reader.ReadSingle();
+            }
+            var blocks = new int[reader.ReadInt32()];
+            for (int i = 0; i < blocks.Length; i++)
+                blocks[i] = reader.ReadInt32();
+            int freeze = reader.ReadInt32();
+            var structure = reader.ReadBytes(reader.ReadInt32());
+            return new PretrainedBackboneSettings(kind)
+            {
+                Channels = channels, Side = side, TrunkFeatures = features, ChannelIndex = index, Scale = scale, Shift = shift,
+                Blocks = blocks, FreezeStages = freeze, OnnxStructure = structure, OnnxOutputName = reader.ReadString(),
+            };
+        }
+    }
+}

@@ -10,6 +10,10 @@ namespace Microsoft.ML.DomainAdaptation.Networks
     {
         Mlp = 1,
         LeNet = 2,
+        /// <summary>ResNet with pretrained weights (Backbones/ResNet.cs).</summary>
+        ResNet = 3,
+        /// <summary>An imported ONNX CNN (Backbones/OnnxGraphNetwork.cs).</summary>
+        Onnx = 4,
     }
 
     /// <summary>How the scoring network turns an embedding into class probabilities.</summary>
@@ -40,8 +44,12 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         NormalizationKind Normalization = NormalizationKind.None,
         HeadKind Head = HeadKind.Softmax)
     {
+        /// <summary>The pretrained backbone's settings (<see cref="BackboneKind.ResNet"/>, <see cref="BackboneKind.Onnx"/>), else null.</summary>
+        public Backbones.PretrainedBackboneSettings Pretrained { get; init; }
+
         public nn.Module<Tensor, Tensor> CreateBackbone() => Backbone switch
         {
+            BackboneKind.ResNet or BackboneKind.Onnx => Pretrained.CreateBackbone(EmbeddingSize),
             BackboneKind.Mlp => new MlpBackbone(InputSize, HiddenSizes, EmbeddingSize, Normalization),
             BackboneKind.LeNet => new LeNetBackbone(Channels, Height, Width, EmbeddingSize, Normalization),
             _ => throw new InvalidOperationException($"Unknown backbone kind {Backbone}."),
@@ -65,6 +73,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             writer.Write(ClassCount);
             writer.Write((int)Normalization);
             writer.Write((int)Head);
+            Pretrained?.Write(writer);
         }
 
         public static NetworkSpec Read(BinaryReader reader)
@@ -76,6 +85,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
                 hidden[i] = reader.ReadInt32();
             var spec = new NetworkSpec(backbone, inputSize, hidden, reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
                 reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), (NormalizationKind)reader.ReadInt32(), (HeadKind)reader.ReadInt32());
+            if (spec.Backbone is BackboneKind.ResNet or BackboneKind.Onnx)
+                spec = spec with { Pretrained = Backbones.PretrainedBackboneSettings.Read(reader, spec.Backbone) };
             if (!Enum.IsDefined(spec.Backbone) || !Enum.IsDefined(spec.Normalization) || !Enum.IsDefined(spec.Head) || spec.InputSize <= 0 || spec.EmbeddingSize <= 0 || spec.ClassCount < 2 || hidden.Any(h => h <= 0))
                 throw new InvalidDataException($"The model's network description is invalid: {spec}.");
             return spec;

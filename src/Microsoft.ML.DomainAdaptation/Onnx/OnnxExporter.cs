@@ -25,7 +25,14 @@ namespace Microsoft.ML.DomainAdaptation.Onnx
             graph.Input(inputName, featureSize);
 
             string x = inputName;
-            if (spec.Backbone == BackboneKind.Mlp)
+            if (network.backbone is Backbones.PretrainedBackbone pretrained)
+                x = pretrained.ExportOnnx(graph, x, (g, images) => pretrained.trunk switch
+                {
+                    Backbones.ResNet resnet => resnet.ExportOnnx(g, images, "backbone.trunk."),
+                    Backbones.OnnxGraphNetwork onnx => onnx.ExportOnnx(g, images, "backbone.trunk."),
+                    _ => throw new InvalidOperationException($"No ONNX export for the trunk {pretrained.trunk.GetType().Name}."),
+                });
+            else if (spec.Backbone == BackboneKind.Mlp)
             {
                 for (int i = 0; i <= spec.HiddenSizes.Length; i++)
                 {
