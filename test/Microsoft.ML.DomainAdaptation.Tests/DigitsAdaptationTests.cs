@@ -125,7 +125,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double mcc = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MCC", () => new MccOptions(), _output);
             double mmd = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD", () => new MmdOptions(), _output);
-            double both = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD+MCC", () => new MmdOptions { MccWeight = 1 }, _output);
+            double both = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD+MCC", () => new MmdOptions { AddOns = { new MccAddOn() } }, _output);
             Assert.True(mcc >= sourceOnly + 0.10, $"MCC {mcc:P1} is not 10 points above source-only {sourceOnly:P1}");
             Assert.True(both > mmd, $"MMD+MCC {both:P1} is not above MMD alone {mmd:P1}");
         }
@@ -137,7 +137,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double dann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN", () => new DannOptions(), _output);
-            var both = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN+ST", () => new DannOptions { SelfTrainingWeight = 1 }, _output);
+            var both = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN+ST", () => new DannOptions { AddOns = { new SelfTrainingAddOn() } }, _output);
             Assert.True(both.Min() >= sourceOnly + 0.10, $"DANN+ST's worst seed {both.Min():P1} is not 10 points above source-only {sourceOnly:P1}");
             Assert.True(both.Average() > dann, $"DANN+ST {both.Average():P1} is not above DANN alone {dann:P1}");
         }

@@ -86,8 +86,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             return options;
         }
 
-        private static DomainAdaptationTransformer Last(ITransformer model) => ((TransformerChain<ITransformer>)model).LastTransformer as DomainAdaptationTransformer
-            ?? throw new InvalidOperationException("not a DomainAdaptationTransformer");
+        private static DomainAdaptationTransformer Last(TransformerChain<DomainAdaptationTransformer> model) => model.LastTransformer;
 
         [Theory]
         [InlineData("ResNet")]

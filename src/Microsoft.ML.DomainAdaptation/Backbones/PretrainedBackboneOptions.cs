@@ -3,8 +3,10 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML.DomainAdaptation.Backbones;
 using Microsoft.ML.DomainAdaptation.Networks;
+using TorchSharp.Modules;
 using Microsoft.ML.DomainAdaptation.Onnx;
 using Microsoft.ML.DomainAdaptation.Onnx.Proto;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.DomainAdaptation
@@ -37,19 +39,14 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public float BackboneLearningRateScale = 0.1f;
 
-        /// <summary>The trunk with its initial weights, its output width, and the input normalisation per trunk channel.</summary>
-        internal abstract (nn.Module<Tensor, Tensor> Trunk, int Features, PretrainedBackboneSettings Settings) CreateTrunk();
-
-        internal override NetworkSpec CreateSpec(int featureSize, int classifierHiddenSize, int classCount)
+        /// <summary>The layout of the features: <see cref="Channels"/> × <see cref="ImageSize"/> × <see cref="ImageSize"/>.</summary>
+        private protected ImageShape Shape(int featureSize)
         {
-            if (Channels * ImageSize * ImageSize != featureSize)
+            var shape = new ImageShape(Channels, ImageSize, ImageSize);
+            if (shape.Size != featureSize)
                 throw new ArgumentOutOfRangeException(nameof(DomainAdaptationOptions.Backbone),
-                    $"{GetType().Name} expects {Channels} × {ImageSize} × {ImageSize} = {Channels * ImageSize * ImageSize} feature values per row (Channels × ImageSize²), but the feature column has {featureSize}.");
-            var (trunk, features, settings) = CreateTrunk();
-            return new NetworkSpec(settings.Kind, featureSize, Array.Empty<int>(), Channels, ImageSize, ImageSize, EmbeddingSize, classifierHiddenSize, classCount, NormalizationKind.BatchNorm)
-            {
-                Pretrained = settings with { Channels = Channels, Side = ImageSize, TrunkFeatures = features, LearningRateScale = BackboneLearningRateScale, Trunk = trunk },
-            };
+                    $"{GetType().Name} expects {shape} = {shape.Size} feature values per row (Channels × ImageSize²), but the feature column has {featureSize}.");
+            return shape;
         }
 
         internal override void Validate()
@@ -117,21 +114,14 @@ namespace Microsoft.ML.DomainAdaptation
                     "to the application (it copies DnnImageModels/ResNet18Onnx/ResNet18.onnx into the output folder), or set WeightsPath to that file.", WeightsPath);
         }
 
-        internal override (nn.Module<Tensor, Tensor>, int, PretrainedBackboneSettings) CreateTrunk()
+        internal override BackboneSpec CreateSpec(int featureSize, NormalizationKind normalization)
         {
-            var model = OnnxModelReader.Read(WeightsPath, nameof(WeightsPath));
+            var shape = Shape(featureSize);
             string source = $"{nameof(WeightsPath)} ('{WeightsPath}')";
-            var network = new ResNet(ResNet.BlockCounts(model, source));
-            network.LoadOnnxWeights(model, source);
+            var blocks = ResNet.BlockCounts(OnnxModelReader.Read(WeightsPath, nameof(WeightsPath)), source);
             // p = feature / scale − offset; trunk channel c′ (B, G, R) = p − mean[c′].
-            var scale = Enumerable.Repeat(1 / InputScale, 3).ToArray();
-            var shift = BgrMeans.Select(m => -InputOffset - m).ToArray();
-            var settings = new PretrainedBackboneSettings(BackboneKind.ResNet)
-            {
-                ChannelIndex = ChannelIndex(3, reverse: true), Scale = scale, Shift = shift,
-                Blocks = network.Blocks.ToArray(), FreezeStages = FreezeStages,
-            };
-            return (network, ResNet.FeatureSize, settings);
+            var input = new InputNormalization(ChannelIndex(3, reverse: true), Enumerable.Repeat(1 / InputScale, 3).ToArray(), BgrMeans.Select(m => -InputOffset - m).ToArray());
+            return new ResNetBackboneSpec(shape, EmbeddingSize, input, blocks, FreezeStages) { WeightsPath = WeightsPath, LearningRateScale = BackboneLearningRateScale };
         }
     }
 
@@ -167,25 +157,22 @@ namespace Microsoft.ML.DomainAdaptation
                 throw new ArgumentOutOfRangeException(nameof(StandardDeviation), "StandardDeviation must hold 1 or 3 positive finite values.");
         }
 
-        internal override (nn.Module<Tensor, Tensor>, int, PretrainedBackboneSettings) CreateTrunk()
+        internal override BackboneSpec CreateSpec(int featureSize, NormalizationKind normalization)
         {
+            var shape = Shape(featureSize);
             var model = OnnxModelReader.Read(ModelPath, nameof(ModelPath));
             string source = $"{nameof(ModelPath)} ('{ModelPath}')";
-            var network = new OnnxGraphNetwork(model, OutputName, source);
+            using var network = new OnnxGraphNetwork(model, OutputName, source);
             var dims = model.Graph.Input.First(i => i.Name == network.InputName).Type?.TensorType?.Shape?.Dim;
             int modelChannels = dims is not null && dims[1].ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? (int)dims[1].DimValue : Channels;
             if (modelChannels != Channels && Channels != 1)
                 throw new ArgumentOutOfRangeException(nameof(Channels), Channels, $"Channels is {Channels} but {source} takes {modelChannels} input channels.");
             float Value(float[] values, int c) => values.Length == 1 ? values[0] : values[c];
-            var scale = Enumerable.Range(0, modelChannels).Select(c => 1 / Value(StandardDeviation, c)).ToArray();
-            var shift = Enumerable.Range(0, modelChannels).Select(c => -Value(Mean, c) / Value(StandardDeviation, c)).ToArray();
+            var input = new InputNormalization(ChannelIndex(modelChannels, reverse: false),
+                Enumerable.Range(0, modelChannels).Select(c => 1 / Value(StandardDeviation, c)).ToArray(),
+                Enumerable.Range(0, modelChannels).Select(c => -Value(Mean, c) / Value(StandardDeviation, c)).ToArray());
             int features = network.FeatureCount(modelChannels, ImageSize, source);
-            var settings = new PretrainedBackboneSettings(BackboneKind.Onnx)
-            {
-                ChannelIndex = ChannelIndex(modelChannels, reverse: false), Scale = scale, Shift = shift,
-                OnnxStructure = network.StructureBytes, OnnxOutputName = network.OutputName,
-            };
-            return (network, features, settings);
+            return new OnnxBackboneSpec(shape, EmbeddingSize, input, network.StructureBytes, network.OutputName, features) { ModelPath = ModelPath, LearningRateScale = BackboneLearningRateScale };
         }
     }
 }

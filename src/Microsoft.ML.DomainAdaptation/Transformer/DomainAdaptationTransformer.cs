@@ -161,7 +161,8 @@ namespace Microsoft.ML.DomainAdaptation
         public void Dispose() => _network.Dispose();
 
         /// <summary>The model format this version writes (and the newest it reads).</summary>
-        internal const uint FormatVersion = 0x00010003; // The nearest-centre head's scale 1 / 2σ² among the weights.
+        internal const uint FormatVersion = NetworkSpec.FormatWithBackboneKinds; // Each backbone stores its own settings under its kind name.
+        private const uint FormatWithCentreScale = 0x00010003; // The nearest-centre head's scale 1 / 2σ² among the weights.
         private const uint FormatWithoutCentreScale = 0x00010002; // Label column name, size and SHA-256 of the weights.
 
         private static VersionInfo GetVersionInfo() => new VersionInfo(
@@ -222,7 +223,7 @@ namespace Microsoft.ML.DomainAdaptation
             int featureSize = ctx.Reader.ReadInt32();
             if (featureSize <= 0)
                 throw new InvalidDataException($"The domain adaptation model is corrupt: feature size {featureSize}.");
-            var spec = NetworkSpec.Read(ctx.Reader);
+            var spec = NetworkSpec.Read(ctx.Reader, ctx.Header.ModelVerWritten);
             var classNames = ctx.Reader.ReadBoolean() ? ClassNames.Read(ctx.Reader, spec.ClassCount) : null;
             long weightsLength = ctx.Reader.ReadInt64();
             byte[] weightsHash = ctx.Reader.ReadBytes(32);
@@ -237,7 +238,7 @@ namespace Microsoft.ML.DomainAdaptation
             {
                 using var reader = new BinaryReader(new MemoryStream(weights));
                 // Older weights lack the centre scale, which then stays 1: the probabilities they were saved with.
-                network.load(reader, strict: ctx.Header.ModelVerWritten >= FormatVersion);
+                network.load(reader, strict: ctx.Header.ModelVerWritten >= FormatWithCentreScale);
             }
             catch
             {
