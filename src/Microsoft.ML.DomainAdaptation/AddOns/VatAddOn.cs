@@ -95,7 +95,7 @@ namespace Microsoft.ML.DomainAdaptation
             public Term(VatAddOn options, MethodContext context)
             {
                 _options = options;
-                _recomputeClean = context.Spec.Normalization != NormalizationKind.None;
+                _recomputeClean = context.Options.RequiredNormalization(context.Options.Backbone.Normalization) != NormalizationKind.None;
                 // Its own generator, apart from libtorch's default stream (weights, sampling) and the augmentations'.
                 _generator = new Generator(unchecked((ulong)context.Seed * 2654435761UL + 1), CPU);
             }
