@@ -141,7 +141,7 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
         /// </summary>
         public string ExportOnnx(OnnxGraph graph, string input, string prefix)
         {
-            string x = ConvNorm(graph, input, conv1, bn1, $"{prefix}conv1", $"{prefix}bn1", 3, 2, 3);
+            string x = ConvNorm(graph, input, conv1, bn1, $"{prefix}conv1", $"{prefix}bn1", 7, 2, 3);
             x = graph.Node("Relu", new[] { x });
             x = graph.Node("MaxPool", new[] { x }, attributes: new (string, object)[] { ("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }) });
             for (int s = 0; s < StageCount; s++)
