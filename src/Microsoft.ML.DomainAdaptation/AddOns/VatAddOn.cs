@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Microsoft.ML.DomainAdaptation.Methods;
 using Microsoft.ML.DomainAdaptation.Networks;
 using TorchSharp;
@@ -90,18 +91,19 @@ namespace Microsoft.ML.DomainAdaptation
         {
             private readonly VatAddOn _options;
             private readonly Generator _generator;
-            private readonly bool _recomputeClean;
+            private bool? _recomputeClean;
 
             public Term(VatAddOn options, MethodContext context)
             {
                 _options = options;
-                _recomputeClean = context.Options.RequiredNormalization(context.Options.Backbone.Normalization) != NormalizationKind.None;
                 // Its own generator, apart from libtorch's default stream (weights, sampling) and the augmentations'.
                 _generator = new Generator(unchecked((ulong)context.Seed * 2654435761UL + 1), CPU);
             }
 
             public override Tensor Loss(ScoringNetwork network, StepBatch batch, StepState state, AlignmentInputs inputs, LossLog losses)
             {
+                // Batch statistics differ between the shared two-domain pass and a one-domain pass: recompute the clean side then.
+                _recomputeClean ??= network.modules().OfType<TorchSharp.Modules.BatchNorm>().Any();
                 Func<Tensor, Tensor> logitsOf = network.forward;
                 var source = Compute(logitsOf, batch.SourceFeatures, Clean(network, batch.SourceFeatures, inputs.SourceLogits), _options.Epsilon, _options.Xi, _generator);
                 var target = Compute(logitsOf, batch.TargetFeatures, Clean(network, batch.TargetFeatures, inputs.TargetLogits), _options.Epsilon, _options.Xi, _generator);
@@ -113,7 +115,7 @@ namespace Microsoft.ML.DomainAdaptation
             /// <summary>The clean logits of <paramref name="x"/>: the shared pass's, or with batch normalisation a pass over <paramref name="x"/> alone.</summary>
             private Tensor Clean(ScoringNetwork network, Tensor x, Tensor shared)
             {
-                if (!_recomputeClean)
+                if (_recomputeClean != true)
                     return shared;
                 using var noGrad = no_grad();
                 return network.forward(x);

@@ -112,6 +112,13 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public string TrainingHistoryPath;
 
+        /// <summary>
+        /// Choosing the step without target labels: score the network every few steps on held-out rows of both domains with an
+        /// unsupervised criterion, keep the best step's weights and stop early (<see cref="TrainingValidation"/>). Default: null
+        /// (every row is trained on and the model is the last step's).
+        /// </summary>
+        public TrainingValidation Validation;
+
         /// <summary>The name the method reports in logs and progress.</summary>
         internal abstract string MethodName { get; }
 
@@ -187,6 +194,7 @@ namespace Microsoft.ML.DomainAdaptation
                         $"{nameof(AddOns)} holds {addOn.Name}, which {MethodName} does not take: its own optimisation phases do not use the shared step's add-on losses.");
                 addOn.Validate();
             }
+            Validation?.Validate();
             ValidateMethodOptions();
             if (RequiredNormalization(Backbone.Normalization) == NormalizationKind.BatchNorm)
                 Check(BatchSize >= 2, nameof(BatchSize), BatchSize, "must be at least 2 with batch normalisation (batch statistics of one row are undefined)");

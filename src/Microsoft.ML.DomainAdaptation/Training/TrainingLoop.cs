@@ -47,6 +47,10 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     torch.set_num_threads(threads);
                 torch.manual_seed(seed);
                 var random = new Random(seed);
+                DomainData heldOut = null;
+                if (options.Validation is not null)
+                    (data, heldOut) = data.HoldOut(options.Validation.HeldOutFraction, options.Validation.MaxHeldOutRows, options.BatchSize, unchecked(seed * 31 + 11));
+                using var validation = heldOut is null ? null : new ValidationMonitor(options.Validation, heldOut);
 
                 using var method = options.CreateMethod(new MethodContext(options, spec, seed));
                 method.MoveTo(device);
@@ -62,7 +66,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 TrainingHistory history;
                 try
                 {
-                    history = Run(host, options, method, source, target, labeledTarget);
+                    history = Run(host, options, method, source, target, labeledTarget, validation);
                     using (no_grad())
                         method.CompleteTraining(source.Features, target.Features);
                 }
@@ -100,7 +104,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 On(device, TensorCopy.FromSpan(rows.Select(i => data.TargetLabels[i]).ToArray())), Math.Min(batchSize, rows.Length), random);
         }
 
-        private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target, BatchSampler labeledTarget)
+        private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target,
+            BatchSampler labeledTarget, ValidationMonitor validation)
         {
             using var channel = host.Start("Training");
             using var progressChannel = host.StartProgressChannel($"{options.MethodName} training");
@@ -147,16 +152,38 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 }
 
                 done = step + 1;
-                steps.Add(new TrainingStep(done, learningRate, clock.Elapsed.TotalSeconds, lastFinite, losses.SchedulesSnapshot()));
+                var logged = lastFinite;
+                bool stop = false;
+                if (validation is not null && validation.IsDue(done, iterations))
+                {
+                    double score;
+                    (score, stop) = validation.Score(method.Network, done);
+                    logged = new System.Collections.Generic.Dictionary<string, float>(lastFinite) { [validation.LossName] = (float)score };
+                    channel.Info($"{options.MethodName}: step {done}, {validation.LossName} {score:G5} (best at step {validation.BestStep}).");
+                }
+                steps.Add(new TrainingStep(done, learningRate, clock.Elapsed.TotalSeconds, logged, losses.SchedulesSnapshot()));
                 if (done % options.ProgressInterval == 0 || done == iterations)
                 {
                     var report = new TrainingProgress(options.MethodName, done, iterations, lastFinite, learningRate, clock.Elapsed);
                     channel.Info(report.ToString());
                     options.ProgressCallback?.Invoke(report);
                 }
+                if (stop)
+                {
+                    channel.Info($"{options.MethodName}: stopped early at step {done}: {options.Validation.Patience} scores without improvement since step {validation.BestStep}.");
+                    break;
+                }
             }
-            channel.Info($"{options.MethodName}: {iterations} steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalSeconds / iterations * 1000:F1} s per 1,000 steps).");
-            var history = new TrainingHistory(options.MethodName, steps);
+            if (validation is not null && options.Validation.KeepBest)
+            {
+                validation.RestoreBest(method.Network);
+                channel.Info($"{options.MethodName}: keeping the weights of step {validation.BestStep}, the best {validation.LossName}.");
+            }
+            channel.Info($"{options.MethodName}: {done} steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalSeconds / done * 1000:F1} s per 1,000 steps).");
+            var history = new TrainingHistory(options.MethodName, steps)
+            {
+                SelectedStep = validation is not null && options.Validation.KeepBest ? validation.BestStep : done,
+            };
             if (options.TrainingHistoryPath is not null)
             {
                 history.WriteCsv(options.TrainingHistoryPath);
