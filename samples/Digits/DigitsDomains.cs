@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DomainAdaptation.Transforms;
 
 namespace Microsoft.ML.DomainAdaptation.Samples
 {
@@ -12,8 +13,9 @@ namespace Microsoft.ML.DomainAdaptation.Samples
     /// their IDX files with their fixed train/test splits and brought to one size.
     /// </summary>
     /// <remarks>
-    /// The resize is bilinear (as torch's interpolate with align_corners=false, the PyTorch reference's choice):
-    /// ML.NET's ResizeImages samples the nearest pixel, which turns the 8×8 digits into blocks.
+    /// The resize is bilinear (the library's <see cref="ImageVectorConvertingTransformer.ResizeBilinear"/>, as torch's
+    /// interpolate with align_corners=false, the PyTorch reference's choice): ML.NET's ResizeImages samples the nearest
+    /// pixel, which turns the 8×8 digits into blocks.
     /// </remarks>
     public static class DigitsDomains
     {
@@ -73,7 +75,8 @@ namespace Microsoft.ML.DomainAdaptation.Samples
                 if (labeledPerClass >= 0 && perClass[label] > labeledPerClass)
                     label = float.NaN;
                 var pixels = new ReadOnlySpan<float>(images.Values, r * height * width, height * width);
-                var resized = ResizeBilinear(pixels, height, width, size, size);
+                var resized = new float[size * size];
+                ImageVectorConvertingTransformer.ResizeBilinear(pixels, 1, height, width, resized, size, size);
                 var features = new float[channels * size * size];
                 if (photo)
                     BlendIntoPhoto(resized, size, photos, new Random(r * 7919 + 17), features);
@@ -116,29 +119,6 @@ namespace Microsoft.ML.DomainAdaptation.Samples
                     }
                 }
             }
-        }
-
-        /// <summary>Bilinear resize with half-pixel centres (align_corners = false), edges clamped.</summary>
-        public static float[] ResizeBilinear(ReadOnlySpan<float> source, int height, int width, int newHeight, int newWidth)
-        {
-            var result = new float[newHeight * newWidth];
-            float scaleY = (float)height / newHeight, scaleX = (float)width / newWidth;
-            for (int y = 0; y < newHeight; y++)
-            {
-                float sy = Math.Max((y + 0.5f) * scaleY - 0.5f, 0);
-                int y0 = Math.Min((int)sy, height - 1), y1 = Math.Min(y0 + 1, height - 1);
-                float wy = sy - y0;
-                for (int x = 0; x < newWidth; x++)
-                {
-                    float sx = Math.Max((x + 0.5f) * scaleX - 0.5f, 0);
-                    int x0 = Math.Min((int)sx, width - 1), x1 = Math.Min(x0 + 1, width - 1);
-                    float wx = sx - x0;
-                    float top = source[y0 * width + x0] * (1 - wx) + source[y0 * width + x1] * wx;
-                    float bottom = source[y1 * width + x0] * (1 - wx) + source[y1 * width + x1] * wx;
-                    result[y * newWidth + x] = top * (1 - wy) + bottom * wy;
-                }
-            }
-            return result;
         }
     }
 }

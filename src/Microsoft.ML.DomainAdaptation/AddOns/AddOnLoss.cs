@@ -43,6 +43,9 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         /// </summary>
         public abstract Tensor Loss(ScoringNetwork network, StepBatch batch, StepState state, AlignmentInputs inputs, LossLog losses);
 
+        /// <summary>False when the term holds state a checkpoint does not store (its own generator, running means).</summary>
+        public virtual bool ResumesExactly => true;
+
         public virtual void Dispose()
         {
         }

@@ -50,6 +50,9 @@ namespace Microsoft.ML.DomainAdaptation
 
         private sealed class Term : AddOnTerm
         {
+            // Its own generator (and running mean) are not in checkpoints.
+            public override bool ResumesExactly => false;
+
             // About the last hundred target batches make the running mean.
             private const double DistributionMomentum = 0.99;
 

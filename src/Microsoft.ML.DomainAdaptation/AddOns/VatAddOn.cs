@@ -89,6 +89,9 @@ namespace Microsoft.ML.DomainAdaptation
 
         private sealed class Term : AddOnTerm
         {
+            // Its own generator (and running mean) are not in checkpoints.
+            public override bool ResumesExactly => false;
+
             private readonly VatAddOn _options;
             private readonly Generator _generator;
             private bool? _recomputeClean;

@@ -78,6 +78,16 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         /// <summary>False for methods that never look at target rows: the loop then draws no target batch.</summary>
         public virtual bool UsesTarget => true;
 
+        /// <summary>
+        /// True when the trained modules, the optimizers and libtorch's generator are the whole state of a training, so a
+        /// checkpoint resumes it exactly. Methods and add-ons with state of their own (running class proportions or centres,
+        /// their own random generators, a frozen stage copy) say false, and <see cref="DomainAdaptationOptions.ResumeFrom"/> refuses them.
+        /// </summary>
+        public virtual bool ResumesExactly => _addOns.All(a => a.ResumesExactly);
+
+        /// <summary>The network, then every auxiliary module, in a fixed order (what a checkpoint stores).</summary>
+        public IEnumerable<Module> TrainedModules => new Module[] { Network }.Concat(_auxiliary);
+
         /// <summary>The optimizers the loop anneals; built by <see cref="CreateOptimizers"/>.</summary>
         public IReadOnlyList<optim.Optimizer> Optimizers { get; private set; }
 

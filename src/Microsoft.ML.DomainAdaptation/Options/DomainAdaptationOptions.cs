@@ -119,6 +119,24 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public TrainingValidation Validation;
 
+        /// <summary>
+        /// A file to write the training's state to every <see cref="CheckpointInterval"/> steps (trained modules, optimizer state,
+        /// random generator, history so far), written to a temporary name and renamed. Continue a killed run with
+        /// <see cref="ResumeFrom"/>. Default: null (no checkpoints). Methods and add-ons with state of their own (weighted MMD,
+        /// ADDA, M-ADDA, self-training, VAT) are refused.
+        /// </summary>
+        public string CheckpointPath;
+
+        /// <summary>Steps between two checkpoints (<see cref="CheckpointPath"/>). Default: 500. Must be positive.</summary>
+        public int CheckpointInterval = 500;
+
+        /// <summary>
+        /// A checkpoint (<see cref="CheckpointPath"/>) to continue training from, with the same method, steps, batch size and seed
+        /// that wrote it: the final weights are those of an uninterrupted run. Not combined with <see cref="Validation"/>.
+        /// Default: null (train from the first step).
+        /// </summary>
+        public string ResumeFrom;
+
         /// <summary>The name the method reports in logs and progress.</summary>
         internal abstract string MethodName { get; }
 
@@ -195,6 +213,10 @@ namespace Microsoft.ML.DomainAdaptation
                 addOn.Validate();
             }
             Validation?.Validate();
+            Check(CheckpointInterval > 0, nameof(CheckpointInterval), CheckpointInterval, "must be positive");
+            Check(CheckpointPath is null || !string.IsNullOrWhiteSpace(CheckpointPath), nameof(CheckpointPath), CheckpointPath, "must be a file path when set");
+            Check(ResumeFrom is null || !string.IsNullOrWhiteSpace(ResumeFrom), nameof(ResumeFrom), ResumeFrom, "must be a file path when set");
+            Check(ResumeFrom is null || Validation is null, nameof(ResumeFrom), ResumeFrom, "cannot be combined with Validation yet (the best step's weights are not in checkpoints)");
             ValidateMethodOptions();
             if (RequiredNormalization(Backbone.Normalization) == NormalizationKind.BatchNorm)
                 Check(BatchSize >= 2, nameof(BatchSize), BatchSize, "must be at least 2 with batch normalisation (batch statistics of one row are undefined)");

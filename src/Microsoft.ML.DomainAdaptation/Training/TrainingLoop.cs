@@ -63,10 +63,28 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     On(device, TensorCopy.FromSpan(data.TargetLabels)), options.BatchSize, new Random(random.Next()));
 
                 using var labeledTarget = options.UseTargetLabels ? LabeledTargetSampler(data, options.BatchSize, new Random(random.Next()), device) : null;
+                int start = 0;
+                System.Collections.Generic.List<TrainingStep> restored = null;
+                if ((options.ResumeFrom ?? options.CheckpointPath) is not null && !method.ResumesExactly)
+                    throw new ArgumentOutOfRangeException(options.ResumeFrom is not null ? nameof(options.ResumeFrom) : nameof(options.CheckpointPath),
+                        $"{options.MethodName}{(options.AddOns.Count > 0 ? " with its add-ons" : "")} keeps training state that checkpoints do not store " +
+                        "(running statistics, its own random generators or a frozen stage copy), so it cannot be resumed exactly; train it without checkpoints.");
+                if (options.ResumeFrom is not null)
+                {
+                    (start, restored) = Checkpoint.Read(options.ResumeFrom, options, seed, method);
+                    // The samplers are seeded: replaying their draws puts them where the checkpointed run was.
+                    for (int i = 0; i < start; i++)
+                    {
+                        source.Skip();
+                        if (method.UsesTarget)
+                            target.Skip();
+                        labeledTarget?.Skip();
+                    }
+                }
                 TrainingHistory history;
                 try
                 {
-                    history = Run(host, options, method, source, target, labeledTarget, validation);
+                    history = Run(host, options, method, source, target, labeledTarget, validation, seed, start, restored);
                     using (no_grad())
                         method.CompleteTraining(source.Features, target.Features);
                 }
@@ -105,21 +123,24 @@ namespace Microsoft.ML.DomainAdaptation.Training
         }
 
         private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target,
-            BatchSampler labeledTarget, ValidationMonitor validation)
+            BatchSampler labeledTarget, ValidationMonitor validation, int seed, int start, System.Collections.Generic.List<TrainingStep> restored)
         {
             using var channel = host.Start("Training");
             using var progressChannel = host.StartProgressChannel($"{options.MethodName} training");
             int iterations = options.Iterations;
-            int done = 0;
+            int done = start;
             progressChannel.SetHeader(new ProgressHeader(null, new[] { "iterations" }), e => e.SetProgress(0, done, iterations));
             channel.Info($"{options.MethodName}: training {iterations} steps, batch {options.BatchSize} per domain, {torch.get_num_threads()} threads.");
 
             var clock = Stopwatch.StartNew();
             var losses = new LossLog();
             var lastFinite = losses.Snapshot();
-            var steps = new System.Collections.Generic.List<TrainingStep>(iterations);
+            var steps = restored ?? new System.Collections.Generic.List<TrainingStep>(iterations);
+            double elapsedBefore = steps.Count > 0 ? steps[^1].ElapsedSeconds : 0;
+            if (start > 0)
+                channel.Info($"{options.MethodName}: resuming at step {start + 1} from checkpoint '{options.ResumeFrom}'.");
             method.SetTrainingMode(true);
-            for (int step = 0; step < iterations; step++)
+            for (int step = start; step < iterations; step++)
             {
                 host.CheckAlive();
                 options.CancellationToken.ThrowIfCancellationRequested();
@@ -161,7 +182,9 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     logged = new System.Collections.Generic.Dictionary<string, float>(lastFinite) { [validation.LossName] = (float)score };
                     channel.Info($"{options.MethodName}: step {done}, {validation.LossName} {score:G5} (best at step {validation.BestStep}).");
                 }
-                steps.Add(new TrainingStep(done, learningRate, clock.Elapsed.TotalSeconds, logged, losses.SchedulesSnapshot()));
+                steps.Add(new TrainingStep(done, learningRate, elapsedBefore + clock.Elapsed.TotalSeconds, logged, losses.SchedulesSnapshot()));
+                if (options.CheckpointPath is not null && done % options.CheckpointInterval == 0 && done < iterations)
+                    Checkpoint.Write(options.CheckpointPath, options, seed, done, method, steps);
                 if (done % options.ProgressInterval == 0 || done == iterations)
                 {
                     var report = new TrainingProgress(options.MethodName, done, iterations, lastFinite, learningRate, clock.Elapsed);

@@ -23,6 +23,8 @@ namespace Microsoft.ML.DomainAdaptation
             Contracts.CheckValue(env, nameof(env));
             _host = env.Register(nameof(DomainAdaptationEstimator));
             _host.CheckValue(options, nameof(options));
+            // Before the first TorchSharp use (Validate parses Device): F# Interactive on Debian 12 needs a patched native library.
+            Native.LibTorchSharpPreload.EnsureLoadable();
             options.Validate();
             _options = options;
         }

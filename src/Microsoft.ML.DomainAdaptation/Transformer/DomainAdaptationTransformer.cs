@@ -133,19 +133,7 @@ namespace Microsoft.ML.DomainAdaptation
         public void ExportToOnnx(string path)
         {
             _host.CheckNonEmpty(path, nameof(path));
-            string full = Path.GetFullPath(path);
-            string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-            try
-            {
-                using (var file = File.Create(temporary))
-                    ExportToOnnx(file);
-                File.Move(temporary, full, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temporary))
-                    File.Delete(temporary);
-            }
+            AtomicFile.Write(path, (Stream file) => ExportToOnnx(file));
         }
 
         /// <summary>Writes the network as an ONNX model to <paramref name="stream"/>; see <see cref="ExportToOnnx(string)"/>.</summary>
@@ -214,6 +202,7 @@ namespace Microsoft.ML.DomainAdaptation
                     $"(model format 0x{ctx.Header.ModelVerWritten:X8}, readable from 0x{ctx.Header.ModelVerReadable:X8}); this version reads formats up to 0x{FormatVersion:X8}. " +
                     "Load it with the version that saved it or a newer one.");
             ctx.CheckAtModel(GetVersionInfo());
+            Native.LibTorchSharpPreload.EnsureLoadable(); // a model loaded before any training (Debian 12 without a patched build output)
             string method = ctx.LoadNonEmptyString();
             string feature = ctx.LoadNonEmptyString();
             string embedding = ctx.LoadNonEmptyString();
