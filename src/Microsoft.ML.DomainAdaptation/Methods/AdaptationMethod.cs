@@ -117,7 +117,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             new[] { Sgd(Network.parameters().Concat(_auxiliary.SelectMany(m => m.parameters()))) };
 
         protected optim.Optimizer Sgd(IEnumerable<Parameter> parameters) =>
-            optim.SGD(parameters, Options.LearningRate, Options.Momentum, weight_decay: Options.WeightDecay);
+            Backbones.FineTuning.Sgd(parameters, Network.backbone, Options.LearningRate, Options.Momentum, Options.WeightDecay);
 
         public void SetTrainingMode(bool training)
         {

@@ -152,7 +152,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 foreach (var optimizer in method.Optimizers)
                 {
                     foreach (var group in optimizer.ParamGroups)
-                        group.LearningRate = learningRate;
+                        group.LearningRate = learningRate * Backbones.FineTuning.Scale(group);
                 }
 
                 using (var scope = NewDisposeScope())
