@@ -55,6 +55,18 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         private static double Gaussian(Random random) =>
             Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
+        /// <summary>Largest |actual − expected| over the rows and values of an ONNX output against the transformer's.</summary>
+        public static double MaxAbsDifference(Microsoft.ML.OnnxRuntime.Tensors.Tensor<float> actual, float[][] expected)
+        {
+            double max = 0;
+            for (int i = 0; i < expected.Length; i++)
+            {
+                for (int k = 0; k < expected[i].Length; k++)
+                    max = Math.Max(max, Math.Abs(actual[i, k] - expected[i][k]));
+            }
+            return max;
+        }
+
         public static float[][] Column(IDataView data, string name)
         {
             var result = new List<float[]>();
