@@ -22,6 +22,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
 
         public static (Networks.ScoringNetwork Network, TrainingHistory History) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
         {
+            MallocTuning.EnsureConfigured(); // before libtorch's first large buffers: see MallocTuning
             var device = TrainingDevice.Resolve(options.Device);
             bool onCpu = device.type == DeviceType.CPU;
             lock (TorchGate)

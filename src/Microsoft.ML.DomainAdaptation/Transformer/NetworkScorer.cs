@@ -11,6 +11,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
 
         public NetworkScorer(ScoringNetwork network, int featureSize)
         {
+            Training.MallocTuning.EnsureConfigured();
             _network = network;
             FeatureSize = featureSize;
             EmbeddingSize = network.Spec.EmbeddingSize;
