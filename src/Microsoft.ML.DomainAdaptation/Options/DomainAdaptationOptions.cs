@@ -190,7 +190,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
             Check(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
             Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be non-negative");
-            Check(NumberOfThreads is null || NumberOfThreads > 0, nameof(NumberOfThreads), NumberOfThreads, "must be positive when set");
+            Check(NumberOfThreads is null || NumberOfThreads > 0 && NumberOfThreads <= Environment.ProcessorCount, nameof(NumberOfThreads), NumberOfThreads, $"must be between 1 and the processor count ({Environment.ProcessorCount}) when set");
             Check(TargetLabelWeight >= 0 && float.IsFinite(TargetLabelWeight), nameof(TargetLabelWeight), TargetLabelWeight, "must be non-negative");
             Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
             Check(TrainingHistoryPath is null || !string.IsNullOrWhiteSpace(TrainingHistoryPath), nameof(TrainingHistoryPath), TrainingHistoryPath, "must be a file path when set");
