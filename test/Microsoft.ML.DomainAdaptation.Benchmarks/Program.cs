@@ -211,6 +211,7 @@ if (busyMethods.Length > 0)
 }
 
 // Memory soak: RSS after warm-up vs at the end of a long run (MLP, DANN: the cheapest step that touches every part of the loop).
+if (soakSteps > 0)
 {
     var (training, _, _, backbone, _) = MlpData(ml, 512);
     var options = new DannOptions { Backbone = backbone };

@@ -110,6 +110,32 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void DefaultThreadsAreOneForSmallNetworksWithoutConvolutions()
+        {
+            using var mlp = new Networks.ScoringNetwork(new Networks.NetworkSpec(Networks.BackboneKind.Mlp, 512, new[] { 256 }, 0, 0, 0, 100, 100, 10));
+            Assert.Equal(1, ThreadPolicy.DefaultThreads(mlp, 64)); // (512·256 + 256·100 + 100·100 + 100·10) · 64 = 10.7 M multiply-adds
+            Assert.Null(ThreadPolicy.DefaultThreads(mlp, 256)); // 43 M
+            using var lenet = new Networks.ScoringNetwork(new Networks.NetworkSpec(Networks.BackboneKind.LeNet, 784, Array.Empty<int>(), 1, 28, 28, 100, 100, 10));
+            Assert.Null(ThreadPolicy.DefaultThreads(lenet, 1));
+        }
+
+        [Fact]
+        public void PassiveWaitPolicyIsSetOnlyWhenSafeAndNotSwitchedOff()
+        {
+            var set = new List<(string, string)>();
+            string Apply(bool glibc, bool loaded, params (string Name, string Value)[] variables) =>
+                ThreadPolicy.ApplyWaitPolicy(name => variables.FirstOrDefault(v => v.Name == name).Value, glibc, () => loaded, (n, v) => set.Add((n, v)));
+            Assert.StartsWith("off", Apply(true, false, (ThreadPolicy.PassiveEnvironmentVariable, "0")));
+            Assert.StartsWith("left", Apply(true, false, ("OMP_WAIT_POLICY", "ACTIVE")));
+            Assert.StartsWith("left", Apply(true, false, ("GOMP_SPINCOUNT", "10000")));
+            Assert.StartsWith("not applied", Apply(false, false));
+            Assert.StartsWith("not applied", Apply(true, true)); // too late: the OpenMP runtime has read its environment
+            Assert.Empty(set);
+            Assert.Equal("passive", Apply(true, false));
+            Assert.Equal(new[] { ("OMP_WAIT_POLICY", "PASSIVE") }, set);
+        }
+
+        [Fact]
         public void MallocTuningIsOffWhenSwitchedOffAndSetsThreeThresholdsOtherwise()
         {
             Func<string, string> Environment(params (string Name, string Value)[] variables) =>

@@ -86,7 +86,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             return ok ? "on" : "partly applied (mallopt refused a value)";
         }
 
-        private static bool IsGlibc()
+        internal static bool IsGlibc()
         {
             if (!OperatingSystem.IsLinux())
                 return false;
