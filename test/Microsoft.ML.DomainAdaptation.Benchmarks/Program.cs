@@ -72,13 +72,17 @@ if (arguments.TryGetValue("child-fit", out var childFit))
     double childFitSeconds = childClock.Elapsed.TotalSeconds;
     var endStat = ProcessStat();
     childModel.LastTransformer.Dispose();
+    Console.Error.WriteLine($"child: OpenMP wait {Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.WaitPolicyStatus}, malloc tuning {Microsoft.ML.DomainAdaptation.Training.MallocTuning.Status}");
     Console.WriteLine(FormattableString.Invariant($"FIRSTFIT {childEnd.TotalMilliseconds / steps * 1000:F0} {childFitSeconds:F2} {TorchSharp.torch.get_num_threads()} {PeakRssMiB():F0} ") +
         FormattableString.Invariant($"{(endStat.MinorFaults - startStat.MinorFaults) / (double)steps:F0} {(endStat.UserSeconds - startStat.UserSeconds) / steps * 1000:F1} {(endStat.SystemSeconds - startStat.SystemSeconds) / steps * 1000:F1}"));
     return;
 }
 
+// As an application whose first use of libtorch is a training would: the library's native settings before libtorch loads.
+Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured();
+Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
 TorchSharp.torch.set_num_threads(threads);
-Console.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} (torch.set_num_threads), processors: {Environment.ProcessorCount}, " +
+Console.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} (torch.set_num_threads), OpenMP wait: {Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.WaitPolicyStatus}, processors: {Environment.ProcessorCount}, " +
     $"CPU: {CpuModel()}, .NET {Environment.Version}, steps timed: {steps - warmup} after {warmup} warm-up; " +
     $"malloc tuning: {(Environment.GetEnvironmentVariable("MLNET_DA_MALLOC_TUNING") is string tuning ? $"MLNET_DA_MALLOC_TUNING={tuning}" : "default (on with glibc)")}");
 double peakGflops = GemmPeakGflops(threads);
