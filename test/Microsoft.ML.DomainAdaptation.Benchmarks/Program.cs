@@ -20,7 +20,7 @@ using Microsoft.ML.Transforms;
 // Prints tables; asserts nothing.
 //   dotnet run --project test/Microsoft.ML.DomainAdaptation.Benchmarks -c Release -- [--steps 1000] [--threads 2]
 //       [--methods SourceOnly,DANN,...] [--networks lenet,mlp] [--score-rows 100000 (also the ONNX scoring section, run on the first method)] [--soak-steps 20000] [--quick]
-//       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300]
+//       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300] [--gap-rows 10000 (0: skip)]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
 //   Internal modes, used by the benchmark on itself: --child-fit NETWORK:METHOD (one Fit, prints a FIRSTFIT line) and
@@ -56,6 +56,24 @@ var referenceNames = new Dictionary<string, string>
 var sideBySide = new List<string>();
 var networks = arguments.GetValueOrDefault("networks", "lenet,mlp").Split(',');
 
+if (arguments.TryGetValue("child-gap", out var childGap))
+{
+    // DomainGap.Measure on random 100-d rows, this many per domain, in a fresh process: seconds and peak RSS.
+    int perDomain = int.Parse(childGap);
+    var gapRandom = new Random(0);
+    float[][] GapRows(double shift) => Enumerable.Range(0, perDomain)
+        .Select(_ => Enumerable.Range(0, 100).Select(_ => (float)(gapRandom.NextDouble() + shift)).ToArray()).ToArray();
+    var gapSource = GapRows(0);
+    var gapTarget = GapRows(0.1);
+    TorchSharp.torch.zeros(1).Dispose(); // libtorch loaded: its code is in the RSS before measuring
+    double rssBefore = RssMiB();
+    var gapClock = Stopwatch.StartNew();
+    double gapMmd = DomainGap.Mmd(gapSource, gapTarget, maxRowsPerDomain: perDomain);
+    double mmdSeconds = gapClock.Elapsed.TotalSeconds, mmdPeak = PeakRssMiB();
+    DomainGap.ProxyADistance(gapSource, gapTarget, maxRowsPerDomain: perDomain);
+    Console.WriteLine(FormattableString.Invariant($"GAP {mmdSeconds:F1} {mmdPeak:F0} {rssBefore:F0} {gapMmd:G4} {gapClock.Elapsed.TotalSeconds - mmdSeconds:F1} {PeakRssMiB():F0}"));
+    return;
+}
 if (arguments.TryGetValue("child-fit", out var childFit))
 {
     // One Fit in this fresh process: every step timed, the first included.
@@ -212,6 +230,24 @@ if (busyMethods.Length > 0)
     Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
     foreach (var row in busyRows)
         Console.WriteLine(row);
+}
+
+// Distances: DomainGap (the report's MMD and proxy A-distance) on 100-d rows, in a fresh process for its peak RSS.
+int gapRows = int.Parse(arguments.GetValueOrDefault("gap-rows", quick ? "1000" : "10000"));
+if (gapRows > 0)
+{
+    var start = new ProcessStartInfo(Environment.ProcessPath) { RedirectStandardOutput = true };
+    if (!Environment.ProcessPath.EndsWith("Benchmarks", StringComparison.Ordinal))
+        start.ArgumentList.Add(typeof(VectorRow).Assembly.Location);
+    start.ArgumentList.Add("--child-gap");
+    start.ArgumentList.Add(gapRows.ToString());
+    using var process = Process.Start(start);
+    string line = process.StandardOutput.ReadToEnd().Split('\n').FirstOrDefault(l => l.StartsWith("GAP ")) ?? "GAP ? ? ? ? ? ?";
+    process.WaitForExit();
+    var v = line.Split(' ');
+    Console.WriteLine();
+    Console.WriteLine($"DomainGap on {gapRows:N0} rows per domain of 100-d (fresh process, {v[3]} MiB before): median-heuristic MMD² {v[4]} in {v[1]} s, " +
+        $"peak RSS {v[2]} MiB; then the proxy A-distance (ML.NET L-BFGS) in {v[5]} s, peak RSS {v[6]} MiB");
 }
 
 // Memory soak: RSS after warm-up vs at the end of a long run (MLP, DANN: the cheapest step that touches every part of the loop).
