@@ -126,7 +126,14 @@ namespace Microsoft.ML.DomainAdaptation
         /// <see cref="MLContext"/>'s random source (so <c>new MLContext(seed: 1)</c> gives repeatable models).</summary>
         public int? Seed;
 
-        /// <summary>Threads libtorch uses (process-wide). Default: null, which leaves libtorch's setting as it is.</summary>
+        /// <summary>
+        /// Threads libtorch trains with (a process-wide setting, left as set after training); between 1 and the processor count.
+        /// Default: null, which trains a small network without convolutions (fewer than 32 M multiply-adds per batch forward
+        /// pass, e.g. a 512-d MLP at batch 64) on one thread and others on libtorch's default (one per core), putting libtorch's
+        /// count back afterwards. On a machine shared with other busy processes, fewer threads than cores is often faster: a
+        /// thread waiting for a descheduled partner stalls every operation (the library also sets OpenMP's passive wait policy
+        /// before libtorch loads; README, Benchmark).
+        /// </summary>
         public int? NumberOfThreads;
 
         /// <summary>Steps between two progress reports on the MLContext log and <see cref="ProgressCallback"/>. Default: 100.</summary>
