@@ -33,8 +33,8 @@ if (args.Length == 2 && args[0] == "--burn")
 var arguments = new Dictionary<string, string>();
 for (int i = 0; i < args.Length; i++)
 {
-    if (args[i] == "--quick")
-        arguments["quick"] = "true";
+    if (args[i] is "--quick" or "--default-threads")
+        arguments[args[i][2..]] = "true";
     else if (args[i].StartsWith("--") && i + 1 < args.Length)
         arguments[args[i][2..]] = args[++i];
     else
