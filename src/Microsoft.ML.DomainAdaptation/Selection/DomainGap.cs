@@ -115,8 +115,8 @@ namespace Microsoft.ML.DomainAdaptation
             return (Math.Min((double)wrong / (2 * n), 0.5), n);
         }
 
-        /// <summary>Values of a block of squared distances: 2^22 doubles (32 MiB).</summary>
-        private const long BlockValues = 1L << 22;
+        /// <summary>Values of a block of squared distances: 2^20 doubles (8 MiB; a block's temporaries are several times that).</summary>
+        private const long BlockValues = 1L << 20;
 
         /// <returns>Unbiased MMD² and σ² (the median squared distance between distinct pooled rows).</returns>
         /// <remarks>
