@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Smoke test of the packed library, as a consumer sees it:
 #   1. dotnet pack src/Microsoft.ML.DomainAdaptation (Release) into a temporary feed, and check the nupkg's layout
-#      (lib + xml docs, buildTransitive targets, README) and dependencies (exactly Microsoft.ML, TorchSharp, libtorch);
+#      (lib + xml docs, buildTransitive targets and their task source, README) and dependencies (exactly Microsoft.ML
+#      [5.0.1, 5.1) and TorchSharp: no libtorch, the application chooses it);
 #   2. copy build/PackageSmoke/Consumer to a temporary folder outside the repository (no Directory.Build.props or
 #      central package management from here), with a nuget.config of the temporary feed + nuget.org;
 #   3. drop a cached copy of the same package version from the global packages folder, restore, build and run it:
-#      it trains DANN on synthetic data, evaluates, saves and reloads the model (see Consumer/Program.cs).
+#      it trains DANN on synthetic data, evaluates, saves and reloads the model (see Consumer/Program.cs);
+#   4. restore and build the same consumer for Windows x64 and macOS arm64 (-r win-x64, -r osx-arm64: it references
+#      libtorch-cpu-win-x64 / -osx-arm64 there), which checks that the package restores and compiles for them;
+#   5. run build/fsi-smoke.fsx in F# Interactive against the temporary feed: TorchSharp from the NuGet cache, no build
+#      output (on Debian 12 this needs the library's own preload of a patched libLibTorchSharp.so).
 # Prints "package smoke: OK (accuracy ...)" on success; any failure exits non-zero. Runs from any working directory.
+# PACKAGE_SMOKE_OTHER_RIDS="" skips step 4 (it downloads about 600 MB of libtorch once), PACKAGE_SMOKE_FSI=0 step 5.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -69,13 +75,17 @@ for required in \
   "lib/net10.0/$package_id.dll" \
   "lib/net10.0/$package_id.xml" \
   "buildTransitive/$package_id.targets" \
+  "buildTransitive/LibTorchSharpPatch.cs" \
   "README.md"; do
   grep -qxF "$required" <<<"$entries" || fail "$(basename "$nupkg") lacks $required (it has: $(tr '\n' ' ' <<<"$entries"))"
 done
 grep -q '<readme>README.md</readme>' <<<"$nuspec" || fail "the nuspec does not declare <readme>README.md</readme>"
 
-dependencies="$(grep -o '<dependency [^>]*>' <<<"$nuspec" | sed -n 's/.* id="\([^"]*\)".*/\1/p' | sort -u | tr '\n' ' ')"
-expected="$(printf '%s\n' Microsoft.ML TorchSharp libtorch-cpu-linux-x64 | sort -u | tr '\n' ' ')"
+# id=version pairs: Microsoft.ML on the tested 5.0.x line only (the library binds to its internals), TorchSharp from
+# the built version on; no libtorch package (the application references the one for its platform).
+dependencies="$(grep -o '<dependency [^>]*>' <<<"$nuspec" |
+  sed -n 's/.* id="\([^"]*\)" version="\([^"]*\)".*/\1=\2/p' | sort -u | tr '\n' ' ')"
+expected="$(printf '%s\n' 'Microsoft.ML=[5.0.1, 5.1.0)' 'TorchSharp=0.107.0' | sort -u | tr '\n' ' ')"
 [ "$dependencies" = "$expected" ] ||
   fail "nuspec dependencies are '${dependencies% }', expected exactly '${expected% }'"
 echo "package smoke: nupkg layout and dependencies (${dependencies% }) OK"
@@ -146,5 +156,31 @@ printf '%s\n' "$output"
 [ "$status" -eq 0 ] || fail "the consumer exited with $status"
 accuracy="$(sed -n 's/^accuracy=//p' <<<"$output" | tail -n 1)"
 [ -n "$accuracy" ] || fail "the consumer printed no accuracy"
+
+
+# --- 4. Other platforms: restore and build only (no libtorch of theirs runs here) ----------------------------------
+for rid in ${PACKAGE_SMOKE_OTHER_RIDS-win-x64 osx-arm64}; do
+  echo "package smoke: building the consumer for $rid"
+  rid_started=$SECONDS
+  rm -rf "$work/consumer-$rid"
+  cp -R "$repo/$template/." "$work/consumer-$rid/"
+  rm -rf "$work/consumer-$rid/bin" "$work/consumer-$rid/obj"
+  cp "$consumer/Directory.Build.props" "$consumer/Directory.Build.targets" "$consumer/nuget.config" "$work/consumer-$rid/"
+  (cd "$work/consumer-$rid" && dotnet build -c Release -r "$rid" -nodeReuse:false) ||
+    fail "the consumer does not build for $rid"
+  native="$(find "$work/consumer-$rid/bin" -name 'torch_cpu.dll' -o -name 'libtorch_cpu.dylib' | head -n 1)"
+  [ -n "$native" ] || fail "the $rid build output has no libtorch (torch_cpu.dll / libtorch_cpu.dylib)"
+  echo "package smoke: $rid build OK ($((SECONDS - rid_started)) s)"
+done
+
+# --- 5. F# Interactive: the package straight from the NuGet cache ------------------------------------------------
+if [ "${PACKAGE_SMOKE_FSI:-1}" != 0 ]; then
+  fsi_started=$SECONDS
+  mkdir -p "$work/fsi"
+  sed -e "s|__FEED__|$feed|g" -e "s|__VERSION__|$version|g" "$repo/build/fsi-smoke.fsx" >"$work/fsi/fsi-smoke.fsx"
+  echo "package smoke: dotnet fsi fsi-smoke.fsx"
+  (cd "$work/fsi" && dotnet fsi fsi-smoke.fsx) || fail "the F# Interactive script failed"
+  echo "package smoke: F# Interactive OK ($((SECONDS - fsi_started)) s)"
+fi
 
 echo "package smoke: OK (accuracy $accuracy, $((SECONDS - started)) s)"

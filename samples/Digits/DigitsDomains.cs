@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DomainAdaptation.Transforms;
 
 namespace Microsoft.ML.DomainAdaptation.Samples
 {
@@ -12,13 +13,23 @@ namespace Microsoft.ML.DomainAdaptation.Samples
     /// their IDX files with their fixed train/test splits and brought to one size.
     /// </summary>
     /// <remarks>
-    /// The resize is bilinear (as torch's interpolate with align_corners=false, the PyTorch reference's choice):
-    /// ML.NET's ResizeImages samples the nearest pixel, which turns the 8×8 digits into blocks.
+    /// The resize is bilinear (the library's <see cref="ImageVectorConvertingTransformer.ResizeBilinear"/>, as torch's
+    /// interpolate with align_corners=false, the PyTorch reference's choice): ML.NET's ResizeImages samples the nearest
+    /// pixel, which turns the 8×8 digits into blocks.
     /// </remarks>
     public static class DigitsDomains
     {
         public const string MnistOpenCv = "mnist-opencv";
         public const string OptDigits = "optdigits";
+
+        /// <summary>
+        /// Suffix of a photo-blended domain: "mnist-opencv-photo" is mnist-opencv's digits blended into random patches of colour
+        /// photographs (data/photos), as MNIST-M was built from MNIST (each channel |patch − digit|). Its rows are colour.
+        /// </summary>
+        public const string PhotoSuffix = "-photo";
+
+        /// <summary>Every domain name <see cref="Load"/> takes.</summary>
+        public static readonly string[] Names = { MnistOpenCv, OptDigits, MnistOpenCv + PhotoSuffix, OptDigits + PhotoSuffix };
 
         /// <summary>The folder holding one sub-folder per domain (copied beside the program at build time).</summary>
         public static string DataDirectory => Path.Combine(AppContext.BaseDirectory, "data", "digits");
@@ -30,13 +41,22 @@ namespace Microsoft.ML.DomainAdaptation.Samples
         }
 
         /// <summary>
-        /// Rows of <paramref name="domain"/>'s "train" or "test" split: "Features" = size × size grey pixels scaled
-        /// to [−1, 1], "Label" = the digit as Single.
+        /// Rows of <paramref name="domain"/>'s "train" or "test" split: "Features" = <paramref name="channels"/> × size × size
+        /// pixels (planar) scaled to [−1, 1], "Label" = the digit as Single. Grey digits asked for in 3 channels are replicated
+        /// into each; a photo-blended domain (<see cref="PhotoSuffix"/>) is colour and needs 3.
         /// </summary>
         /// <param name="labeledPerClass">When ≥ 0, only the first <paramref name="labeledPerClass"/> rows of each class
         /// (in file order) keep their label; the others get a missing label (NaN), as for semi-supervised adaptation.</param>
-        public static IDataView Load(MLContext mlContext, string domain, string split, int size = 28, int labeledPerClass = -1)
+        public static IDataView Load(MLContext mlContext, string domain, string split, int size = 28, int labeledPerClass = -1, int channels = 1)
         {
+            bool photo = domain.EndsWith(PhotoSuffix, StringComparison.Ordinal);
+            if (photo)
+                domain = domain[..^PhotoSuffix.Length];
+            if (channels != 1 && channels != 3)
+                throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grey) or 3 (colour).");
+            if (photo && channels != 3)
+                throw new ArgumentOutOfRangeException(nameof(channels), channels, $"The photo-blended domain '{domain}{PhotoSuffix}' is colour: ask for 3 channels.");
+            var photos = photo ? IdxFile.Read(Path.Combine(PhotoDirectory, "photos-idx4-ubyte.gz")) : null;
             string folder = Path.Combine(DataDirectory, domain);
             if (!Directory.Exists(folder))
                 throw new DirectoryNotFoundException($"Digits domain '{domain}' not found at '{folder}'.");
@@ -55,37 +75,50 @@ namespace Microsoft.ML.DomainAdaptation.Samples
                 if (labeledPerClass >= 0 && perClass[label] > labeledPerClass)
                     label = float.NaN;
                 var pixels = new ReadOnlySpan<float>(images.Values, r * height * width, height * width);
-                var resized = ResizeBilinear(pixels, height, width, size, size);
-                for (int i = 0; i < resized.Length; i++)
-                    resized[i] = resized[i] / 127.5f - 1f;
-                data.Add(new Row { Features = resized, Label = label });
+                var resized = new float[size * size];
+                ImageVectorConvertingTransformer.ResizeBilinear(pixels, 1, height, width, resized, size, size);
+                var features = new float[channels * size * size];
+                if (photo)
+                    BlendIntoPhoto(resized, size, photos, new Random(r * 7919 + 17), features);
+                else
+                {
+                    for (int c = 0; c < channels; c++)
+                        resized.CopyTo(features, c * size * size);
+                }
+                for (int i = 0; i < features.Length; i++)
+                    features[i] = features[i] / 127.5f - 1f;
+                data.Add(new Row { Features = features, Label = label });
             }
             var definition = SchemaDefinition.Create(typeof(Row));
-            definition[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, size, size);
+            definition[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, channels, size, size);
             return mlContext.Data.LoadFromEnumerable(data, definition);
         }
 
-        /// <summary>Bilinear resize with half-pixel centres (align_corners = false), edges clamped.</summary>
-        public static float[] ResizeBilinear(ReadOnlySpan<float> source, int height, int width, int newHeight, int newWidth)
+        /// <summary>The background photographs of the photo-blended domains (copied beside the program at build time).</summary>
+        public static string PhotoDirectory => Path.Combine(AppContext.BaseDirectory, "data", "photos");
+
+        /// <summary>
+        /// MNIST-M's blend: a random size × size patch of a random photograph (from the row's own seeded generator, so a row
+        /// always gets the same background), each channel |patch − digit| with both in 0–255; written planar into
+        /// <paramref name="output"/> (3 × size × size).
+        /// </summary>
+        private static void BlendIntoPhoto(float[] digit, int size, IdxFile photos, Random random, float[] output)
         {
-            var result = new float[newHeight * newWidth];
-            float scaleY = (float)height / newHeight, scaleX = (float)width / newWidth;
-            for (int y = 0; y < newHeight; y++)
+            int count = photos.Dimensions[0], photoHeight = photos.Dimensions[1], photoWidth = photos.Dimensions[2];
+            if (size > photoHeight || size > photoWidth)
+                throw new ArgumentOutOfRangeException(nameof(size), size, $"Photo-blended digits can be at most {photoHeight} × {photoWidth}.");
+            int p = random.Next(count), top = random.Next(photoHeight - size + 1), left = random.Next(photoWidth - size + 1);
+            for (int c = 0; c < 3; c++)
             {
-                float sy = Math.Max((y + 0.5f) * scaleY - 0.5f, 0);
-                int y0 = Math.Min((int)sy, height - 1), y1 = Math.Min(y0 + 1, height - 1);
-                float wy = sy - y0;
-                for (int x = 0; x < newWidth; x++)
+                for (int y = 0; y < size; y++)
                 {
-                    float sx = Math.Max((x + 0.5f) * scaleX - 0.5f, 0);
-                    int x0 = Math.Min((int)sx, width - 1), x1 = Math.Min(x0 + 1, width - 1);
-                    float wx = sx - x0;
-                    float top = source[y0 * width + x0] * (1 - wx) + source[y0 * width + x1] * wx;
-                    float bottom = source[y1 * width + x0] * (1 - wx) + source[y1 * width + x1] * wx;
-                    result[y * newWidth + x] = top * (1 - wy) + bottom * wy;
+                    for (int x = 0; x < size; x++)
+                    {
+                        float background = photos.Values[((p * photoHeight + top + y) * photoWidth + left + x) * 3 + c];
+                        output[(c * size + y) * size + x] = Math.Abs(background - digit[y * size + x]);
+                    }
                 }
             }
-            return result;
         }
     }
 }

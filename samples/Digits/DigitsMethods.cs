@@ -26,11 +26,12 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             ("JAN", () => new JanOptions()),
             ("MDD", () => new MddOptions()),
             ("MCC", () => new MccOptions()),
-            ("DANN+MCC", () => new DannOptions { MccWeight = 1 }),
-            ("MMD+MCC", () => new MmdOptions { MccWeight = 1 }),
+            ("DANN+MCC", () => new DannOptions { AddOns = { new MccAddOn() } }),
+            ("MMD+MCC", () => new MmdOptions { AddOns = { new MccAddOn() } }),
             ("SelfTraining", () => new SelfTrainingOptions()),
-            ("DANN+ST", () => new DannOptions { SelfTrainingWeight = 1 }),
-            ("MMD+ST", () => new MmdOptions { SelfTrainingWeight = 1 }),
+            ("DANN+ST", () => new DannOptions { AddOns = { new SelfTrainingAddOn() } }),
+            ("MMD+ST", () => new MmdOptions { AddOns = { new SelfTrainingAddOn() } }),
+            ("VADA", () => new VadaOptions()),
         };
 
         public static string[] Names => All.Select(m => m.Name).ToArray();

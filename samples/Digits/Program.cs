@@ -20,7 +20,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           --iterations N     training steps per run (default 2000)
           --batch N          rows per domain per step (default 64)
           --seeds 0,1,2      seeds; several give mean ± sd (default 0)
-          --direction S:T    comma-separated source:target pairs of mnist-opencv, optdigits (default both)
+          --direction S:T    comma-separated source:target pairs of mnist-opencv, optdigits (default both), or of
+                             their photo-blended colour versions mnist-opencv-photo, optdigits-photo (MNIST-M-style)
           --methods A,B|all  method names (below); default: the main job's list
           --size N           image side in pixels (default 28)
           --set "F=v;..."    sets the named option fields of every method run
@@ -48,10 +49,12 @@ foreach (var (sourceName, targetName) in directions)
         if (e.Kind == ChannelMessageKind.Info && e.Source.Contains("Training"))
             Console.WriteLine($"    {e.Message}");
     };
-    var source = DigitsDomains.Load(mlContext, sourceName, "train", size);
-    var target = DigitsDomains.Load(mlContext, targetName, "train", size);
-    var sourceTest = DigitsDomains.Load(mlContext, sourceName, "test", size);
-    var targetTest = DigitsDomains.Load(mlContext, targetName, "test", size);
+    // A photo-blended (colour) domain makes both colour: grey digits are replicated into the three channels.
+    int channels = new[] { sourceName, targetName }.Any(d => d.EndsWith(DigitsDomains.PhotoSuffix)) ? 3 : 1;
+    var source = DigitsDomains.Load(mlContext, sourceName, "train", size, channels: channels);
+    var target = DigitsDomains.Load(mlContext, targetName, "train", size, channels: channels);
+    var sourceTest = DigitsDomains.Load(mlContext, sourceName, "test", size, channels: channels);
+    var targetTest = DigitsDomains.Load(mlContext, targetName, "test", size, channels: channels);
     // Target labels are dropped before training: no method sees them.
     var unlabeledTarget = mlContext.Transforms.DropColumns("Label").Fit(target).Transform(target);
     var trainingData = mlContext.Data.CombineDomains(source, unlabeledTarget);
@@ -63,7 +66,7 @@ foreach (var (sourceName, targetName) in directions)
             Console.WriteLine($"{sourceName} -> {targetName}: {method}, seed {seed}");
             var options = DigitsMethods.Create(method);
             // Every method runs on the LeNet of the literature; a method's entry only chooses its normalisation.
-            options.Backbone = new LeNetBackboneOptions { Channels = 1, Height = size, Width = size, Normalization = options.Backbone.Normalization };
+            options.Backbone = new LeNetBackboneOptions { Channels = channels, Height = size, Width = size, Normalization = options.Backbone.Normalization };
             options.Iterations = iterations;
             options.BatchSize = batchSize;
             options.Seed = seed;

@@ -25,7 +25,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var target = Required<string>("--target", "Target data, same kind as the source; its labels, if any, are not used for training.", "-t");
             var sourceLabels = Optional<string>("--source-labels", "IDX labels file of the source images.");
             var targetLabels = Optional<string>("--target-labels", "IDX labels file of the target images (only to print the target accuracy).");
-            var labelColumn = WithDefault("--label-column", "Tables: the label column; every other all-numeric column is a feature.", "Label");
+            var labelColumn = WithDefault("--label-column", "Tables: the label column; every other column of numbers (most of its cells) is a feature, and each of its cells must be a finite number.", "Label");
             var iterations = WithDefault("--iterations", "Training steps.", 2000, "-i");
             var batch = WithDefault("--batch", "Rows per domain and step.", 64, "-b");
             var learningRate = WithDefault("--learning-rate", "SGD learning rate (annealed).", 0.01f);
@@ -47,6 +47,15 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             {
                 bool auto = Program.IsAuto(r.GetValue(method));
                 string methodName = auto ? "auto" : Program.MethodName(r.GetValue(method));
+                // Outputs are checked before the data is read and the network trained: a bad path must not cost a training.
+                string path = Program.CheckOutputFile(r.GetValue(output), "--output");
+                string historyPath = Program.CheckOutputFile(r.GetValue(history) ?? HistoryPathOf(path), "--history");
+                if (historyPath == path)
+                    throw new CliException(ExitCodes.BadInput, $"--history: '{historyPath}' is also the model file (--output); give another file.");
+                if (r.GetValue(imageSize) is int size && size < 1)
+                    throw new CliException(ExitCodes.BadInput, $"--image-size must be a positive number of pixels; got {size}.");
+                if (r.GetValue(channels) is int channelCount && channelCount is not (1 or 3))
+                    throw new CliException(ExitCodes.BadInput, $"--channels must be 1 (grey) or 3 (RGB); got {channelCount}.");
                 var mlContext = new MLContext(seed: r.GetValue(seed));
                 var settings = new DataReader.Settings { ImageSize = r.GetValue(imageSize), Channels = r.GetValue(channels), LabelColumn = r.GetValue(labelColumn) };
                 var (sourceData, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings);
@@ -71,6 +80,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     return options;
                 }
                 var options = Configure(auto ? "SourceOnly" : methodName);
+                description.SourceFingerprint = sourceData.Fingerprint();
+                description.TargetFingerprint = targetData.Fingerprint();
                 description.Network = networkName;
                 description.Iterations = options.Iterations;
                 description.Seed = r.GetValue(seed);
@@ -99,14 +110,16 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 description.Method = methodName;
                 Console.WriteLine($"Trained {methodName} ({networkName}) for {options.Iterations} steps in {clock.Elapsed.TotalSeconds:F1} s.");
 
-                string path = Program.PrepareOutput(r.GetValue(output));
-                mlContext.Model.Save(model, training.Schema, path);
-                description.WriteInto(path);
+                // The model and its data description are complete in a temporary file before they replace any previous model.
+                AtomicFile.Write(path, (string temporary) =>
+                {
+                    mlContext.Model.Save(model, training.Schema, temporary);
+                    description.WriteInto(temporary);
+                });
                 Console.WriteLine($"Model written to {path}");
                 if (model.TrainingHistory != null)
                 {
-                    string historyPath = Program.PrepareOutput(r.GetValue(history) ?? HistoryPathOf(path));
-                    model.TrainingHistory.WriteCsv(historyPath);
+                    AtomicFile.WriteText(historyPath, model.TrainingHistory.WriteCsv);
                     Console.WriteLine($"Training history written to {historyPath}");
                 }
 
@@ -124,7 +137,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
             var data = Required<string>("--data", $"Labeled data in the model's format: {DataHelp}.", "-d");
             var labels = Optional<string>("--labels", "IDX labels file of the images.");
-            var command = new System.CommandLine.Command("evaluate", "Print ML.NET's multiclass metrics (micro/macro accuracy, log-loss, per-class accuracy, confusion matrix) of a model on labeled data.")
+            var command = new System.CommandLine.Command("evaluate", "Print ML.NET's multiclass metrics (micro/macro accuracy, log-loss, per-class recall, confusion matrix) of a model on labeled data, and whether the rows were its training source or target.")
             {
                 model, data, labels,
             };
@@ -136,6 +149,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 var rows = DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data");
                 if (!rows.HasLabels)
                     throw new CliException(ExitCodes.BadInput, $"Data '{r.GetValue(data)}' has no labels to evaluate against.");
+                int unlabeled = Array.IndexOf(rows.Labels, null);
+                if (unlabeled >= 0)
+                    throw new CliException(ExitCodes.BadInput, $"Data '{r.GetValue(data)}', row {rows.RowNames[unlabeled]}: no label; evaluate needs every row labeled " +
+                        $"({rows.Labels.Count(l => l == null)} of {rows.Count} rows have none; 'predict' scores unlabeled rows).");
                 var metrics = mlContext.MulticlassClassification.Evaluate(transformer.Transform(rows.ToDataView(mlContext, description)));
 
                 var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
@@ -146,9 +163,11 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 table.AddRow("LogLossReduction", metrics.LogLossReduction.ToString("F4", CultureInfo.InvariantCulture));
                 var recall = metrics.ConfusionMatrix.PerClassRecall;
                 for (int k = 0; k < recall.Count; k++)
-                    table.AddRow(Markup.Escape($"Accuracy of class {description.ClassNames[k]}"), recall[k].ToString("F4", CultureInfo.InvariantCulture));
+                    table.AddRow(Markup.Escape($"Recall of class {description.ClassNames[k]}"), recall[k].ToString("F4", CultureInfo.InvariantCulture));
                 AnsiConsole.Write(table);
                 Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
+                if (description.TrainingRoleOf(rows) is string role)
+                    Console.WriteLine(role);
                 return ExitCodes.Success;
             }));
             return command;
@@ -159,21 +178,21 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
             var data = Required<string>("--data", $"Data in the model's format: {DataHelp}.", "-d");
             var labels = Optional<string>("--labels", "IDX labels file of the images (copied into the output).");
-            var output = WithDefault("--output", "The CSV file to write: row, label (if any), predicted label, one probability per class.", "predictions.csv", "-o");
+            var output = WithDefault("--output", "The CSV file to write: row (from 1, or the image's path), label (if any), predicted label, one probability per class.", "predictions.csv", "-o");
             var command = new System.CommandLine.Command("predict", "Score data with a model and write the predicted classes and probabilities to a CSV file.")
             {
                 model, data, labels, output,
             };
             command.SetAction(r => Program.Run(() =>
             {
+                string path = Program.CheckOutputFile(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
                 var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
                 using var _ = transformer;
                 var rows = DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data");
                 var scored = transformer.Transform(rows.ToDataView(mlContext, description, requireKnownLabels: false));
                 var scores = scored.GetColumn<float[]>(transformer.ScoreColumnName).ToArray();
-                string path = Program.PrepareOutput(r.GetValue(output));
-                using (var writer = new StreamWriter(path, false, new UTF8Encoding(false)))
+                AtomicFile.WriteText(path, writer =>
                 {
                     bool withLabels = rows.HasLabels;
                     writer.WriteLine(string.Join(",", new[] { "Row" }.Concat(withLabels ? new[] { "Label" } : Array.Empty<string>())
@@ -186,7 +205,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                             .Concat(scores[i].Select(p => p.ToString("G6", CultureInfo.InvariantCulture)));
                         writer.WriteLine(string.Join(",", cells));
                     }
-                }
+                });
                 Console.WriteLine($"{rows.Count} predictions written to {path}");
                 return ExitCodes.Success;
             }));
@@ -203,10 +222,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             };
             command.SetAction(r => Program.Run(() =>
             {
+                string path = Program.CheckOutputFile(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
                 var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
                 using var _ = transformer;
-                string path = Program.PrepareOutput(r.GetValue(output));
                 transformer.ExportToOnnx(path);
                 Console.WriteLine($"ONNX model written to {path}: input Features float [N, {transformer.FeatureSize}] ({description}); " +
                     $"outputs Embedding [N, {transformer.EmbeddingSize}], Score [N, {transformer.ClassCount}], PredictedLabel int64 [N].");
@@ -230,21 +249,22 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var projection = WithDefault("--projection", "The 2-D projection of the embeddings: pca, or tsne (exact t-SNE, quadratic in the rows: about a minute per picture at 500 rows per domain on 2 busy cores).", "pca");
             projection.AcceptOnlyFromAmong("pca", "tsne");
             var output = WithDefault("--output", "The folder to write index.html, the CSV files and the PNG plots into.", "report", "-o");
-            var command = new System.CommandLine.Command("report", "Write a report folder: metrics table, per-class accuracy bars, domain gap and 2-D projections " +
+            var command = new System.CommandLine.Command("report", "Write a report folder: metrics table, per-class recall bars, domain gap and 2-D projections " +
                 "(PCA or t-SNE) of the source and target rows before and after adaptation, training curves; shown by index.html.")
             {
                 model, source, target, sourceLabels, targetLabels, maxPoints, baseline, history, projection, output,
             };
             command.SetAction(r => Program.Run(() =>
             {
+                if (r.GetValue(maxPoints) < 10)
+                    throw new CliException(ExitCodes.BadInput, $"--max-points must be at least 10; got {r.GetValue(maxPoints)}.");
+                string folder = Program.CheckOutputFolder(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
                 var modelPath = r.GetValue(model);
                 var (transformer, description) = ModelFile.Load(mlContext, modelPath);
                 using var _ = transformer;
                 var sourceData = DataReader.Read(mlContext, r.GetValue(source), r.GetValue(sourceLabels), description, "Source");
                 var targetData = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target");
-                if (r.GetValue(maxPoints) < 10)
-                    throw new CliException(ExitCodes.BadInput, $"--max-points must be at least 10; got {r.GetValue(maxPoints)}.");
                 var settings = new ReportWriter.Settings { MaxPoints = r.GetValue(maxPoints), Projection = r.GetValue(projection) };
                 string historyPath = r.GetValue(history) ?? HistoryPathOf(modelPath);
                 if (File.Exists(historyPath))
@@ -276,11 +296,11 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     settings.BaselineMethod = baselineDescription.Method;
                 }
                 using var __ = baselineModel;
-                string folder = Path.GetFullPath(r.GetValue(output));
-                Directory.CreateDirectory(folder);
                 var files = ReportWriter.Write(mlContext, transformer, description, Path.GetFileName(modelPath),
                     ("source", sourceData), ("target", targetData), settings, folder);
                 Console.WriteLine($"Report written to {Path.Combine(folder, "index.html")} ({string.Join(", ", files)}).");
+                if (description.TrainingRoleOf(targetData) is string role)
+                    Console.WriteLine("Target: " + role);
                 return ExitCodes.Success;
             }));
             return command;

@@ -2,6 +2,7 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Microsoft.ML.DomainAdaptation.Cli
 {
@@ -23,6 +24,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// <summary>Tables: the feature columns, in order.</summary>
         public string[] FeatureColumns { get; set; }
 
+        /// <summary>Tables: the source's columns that are neither the label nor features (text or empty), as read; not saved.</summary>
+        [JsonIgnore]
+        public string[] UnusedColumns { get; set; }
+
         /// <summary>Tables: each feature column's source mean, subtracted before the network sees it.</summary>
         public float[] FeatureMeans { get; set; }
 
@@ -34,6 +39,27 @@ namespace Microsoft.ML.DomainAdaptation.Cli
 
         /// <summary>The classes, in key order (key k+1 = ClassNames[k]).</summary>
         public string[] ClassNames { get; set; }
+
+        /// <summary>Fingerprints (<see cref="TabularData.Fingerprint"/>) of the training source and target rows, so that
+        /// evaluate can say when it is given rows the model was trained on. Null in models of earlier versions.</summary>
+        public string SourceFingerprint { get; set; }
+
+        /// <inheritdoc cref="SourceFingerprint"/>
+        public string TargetFingerprint { get; set; }
+
+        /// <summary>What <paramref name="data"/> was during training, as a sentence for the user, or null if neither domain.</summary>
+        public string TrainingRoleOf(TabularData data)
+        {
+            if (SourceFingerprint == null && TargetFingerprint == null)
+                return null;
+            string fingerprint = data.Fingerprint();
+            return fingerprint == SourceFingerprint
+                ? "Note: these rows are the labeled source the model was trained on; the metrics are training metrics, not a held-out estimate."
+                : fingerprint == TargetFingerprint
+                    ? "Note: these rows are the unlabeled target the model was trained on (their labels were not used, their features were): " +
+                      "a transductive estimate, not one on held-out target rows."
+                    : null;
+        }
 
         public string Method { get; set; }
         public string Network { get; set; }
@@ -74,6 +100,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
 
         public override string ToString() => IsImage
             ? $"images {string.Join(" × ", Shape)} (channels × height × width), {ClassNames.Length} classes"
-            : $"table of {FeatureColumns.Length} feature columns, label '{LabelColumn}', {ClassNames.Length} classes";
+            : $"table of {FeatureColumns.Length} feature columns, label '{LabelColumn}', {ClassNames.Length} classes" +
+              (UnusedColumns is { Length: > 0 } ? $" (not features: {string.Join(", ", UnusedColumns.Select(c => $"'{c}'"))}, not numeric)" : "");
     }
 }

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DomainAdaptation.Samples;
+using Microsoft.ML.DomainAdaptation.Transforms;
 
 namespace Microsoft.ML.DomainAdaptation.Cli
 {
@@ -18,9 +19,9 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// <summary>Settings of the first (source) read that fix the description.</summary>
         public sealed class Settings
         {
-            public int? ImageSize;
-            public int? Channels;
-            public string LabelColumn = "Label";
+            public int? ImageSize { get; set; }
+            public int? Channels { get; set; }
+            public string LabelColumn { get; set; } = "Label";
         }
 
         /// <summary>Reads the labeled source and describes it: the model's feature shape and classes come from it.</summary>
@@ -39,7 +40,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 case Kind.Table:
                     description.Kind = "table";
                     description.LabelColumn = settings.LabelColumn;
-                    data = ReadTable(mlContext, path, description, source: true);
+                    data = ReadTable(path, description, source: true, "Source");
                     break;
                 default:
                     var images = ReadIdx(path);
@@ -66,7 +67,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             return kind switch
             {
                 Kind.Folder => ReadFolder(mlContext, path, description),
-                Kind.Table => ReadTable(mlContext, path, description, source: false),
+                Kind.Table => ReadTable(path, description, source: false, role),
                 _ => FromIdx(ReadIdx(path), path, ResolveIdxLabels(path, labelsPath), description),
             };
         }
@@ -94,18 +95,41 @@ namespace Microsoft.ML.DomainAdaptation.Cli
 
         private static IdxFile ReadIdx(string path)
         {
+            IdxFile file;
             try
             {
-                var file = IdxFile.Read(path);
-                if (file.Dimensions.Length != 3)
-                    throw new CliException(ExitCodes.BadInput,
-                        $"IDX file '{path}' has {file.Dimensions.Length} dimensions ({string.Join(" × ", file.Dimensions)}); expected images: count × height × width.");
-                return file;
+                file = IdxFile.Read(path);
             }
             catch (InvalidDataException e)
             {
                 throw new CliException(ExitCodes.BadInput, $"'{path}' is neither a folder, a .csv/.tsv table nor a readable IDX file: {e.Message}", e);
             }
+            if (file.Dimensions.Length != 3)
+                throw new CliException(ExitCodes.BadInput,
+                    $"IDX file '{path}' has {file.Dimensions.Length} dimensions ({string.Join(" × ", file.Dimensions)}); expected images: count × height × width.");
+            return file;
+        }
+
+        private static IdxFile ReadIdxLabels(string path, int count, string imagesPath)
+        {
+            IdxFile file;
+            try
+            {
+                file = IdxFile.Read(path);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CliException(ExitCodes.BadInput, $"Labels file '{path}' is not a readable IDX file: {e.Message}", e);
+            }
+            if (file.Dimensions.Length != 1)
+                throw new CliException(ExitCodes.BadInput,
+                    $"Labels file '{path}' has {file.Dimensions.Length} dimensions ({string.Join(" × ", file.Dimensions)}); expected one label per image.");
+            if (file.Count != count)
+                throw new CliException(ExitCodes.BadInput, $"Labels file '{path}' has {file.Count} labels for the {count} images of '{imagesPath}'.");
+            int bad = Array.FindIndex(file.Values, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new CliException(ExitCodes.BadInput, $"Labels file '{path}', label {bad + 1}: {file.Values[bad]} is not a class (items count from 1).");
+            return file;
         }
 
         /// <summary>The labels file given, else the MNIST naming convention beside the images (images → labels, idx3 → idx1).</summary>
@@ -128,19 +152,21 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         {
             int channels = description.Shape[0], height = description.Shape[1], width = description.Shape[2];
             int n = images.Count, h = images.Dimensions[1], w = images.Dimensions[2];
-            string[] labels = null;
-            if (labelsPath != null)
-            {
-                var labelFile = IdxFile.Read(labelsPath);
-                if (labelFile.Count != n)
-                    throw new CliException(ExitCodes.BadInput, $"Labels file '{labelsPath}' has {labelFile.Count} labels for the {n} images of '{path}'.");
-                labels = labelFile.Values.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
-            }
+            var labels = labelsPath == null ? null
+                : ReadIdxLabels(labelsPath, n, path).Values.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
             var features = new float[n][];
             for (int i = 0; i < n; i++)
             {
                 var pixels = new ReadOnlySpan<float>(images.Values, i * h * w, h * w);
-                var grey = h == height && w == width ? pixels.ToArray() : DigitsDomains.ResizeBilinear(pixels, h, w, height, width);
+                int bad = FirstNonFinite(pixels);
+                if (bad >= 0)
+                    throw new CliException(ExitCodes.BadInput,
+                        $"IDX file '{path}', image {i + 1} (images count from 1), pixel {bad + 1}: {pixels[bad]} is not a finite number.");
+                var grey = new float[height * width];
+                if (h == height && w == width)
+                    pixels.CopyTo(grey);
+                else
+                    ImageVectorConvertingTransformer.ResizeBilinear(pixels, 1, h, w, grey, height, width);
                 var row = new float[channels * height * width];
                 for (int c = 0; c < channels; c++)
                 {
@@ -149,7 +175,17 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 }
                 features[i] = row;
             }
-            return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
+            return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(1, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
+        }
+
+        private static int FirstNonFinite(ReadOnlySpan<float> values)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                    return i;
+            }
+            return -1;
         }
 
         private static TabularData ReadFolder(MLContext mlContext, string folder, DataDescription description)
@@ -194,44 +230,20 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             return new TabularData { Features = features.ToArray(), Labels = labels.ToArray(), RowNames = paths.ToArray() };
         }
 
-        /// <summary>A table with a header: the label column, and as features every other column whose values are all
-        /// numbers (source), or the model's feature columns by name (other data).</summary>
-        private static TabularData ReadTable(MLContext mlContext, string path, DataDescription description, bool source)
+        /// <summary>
+        /// A table with a header. The source fixes the columns for every other table (target, evaluation, scoring): the
+        /// label column, and as features every other column that holds numbers (most of its non-empty cells parse as
+        /// numbers); columns of text or empty cells only are not used. Every cell of a feature column must then be a
+        /// finite number, in any table: an empty, NaN, out-of-range or non-numeric cell is an error naming the data
+        /// row, the line and the column. Source rows need a label; other tables may leave label cells empty.
+        /// </summary>
+        private static TabularData ReadTable(string path, DataDescription description, bool source, string role)
         {
-            char separator = Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
-            string header = File.ReadLines(path).FirstOrDefault()
-                ?? throw new CliException(ExitCodes.BadInput, $"Table '{path}' is empty; expected a header line then one row per example.");
-            if (separator == ',' && header.Contains('\t') && !header.Contains(','))
-                separator = '\t';
-            var names = header.Split(separator).Select(n => n.Trim().Trim('"')).ToArray();
-            var loader = mlContext.Data.CreateTextLoader(new TextLoader.Options
-            {
-                HasHeader = true,
-                Separators = new[] { separator },
-                AllowQuoting = true,
-                Columns = names.Select((n, i) => new TextLoader.Column("c" + i, DataKind.String, i)).ToArray(),
-            });
-            var view = loader.Load(path);
-            var values = new List<string[]>();
-            using (var cursor = view.GetRowCursor(view.Schema))
-            {
-                var getters = names.Select((_, i) => cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["c" + i])).ToArray();
-                ReadOnlyMemory<char> cell = default;
-                while (cursor.MoveNext())
-                {
-                    var row = new string[names.Length];
-                    for (int i = 0; i < names.Length; i++)
-                    {
-                        getters[i](ref cell);
-                        row[i] = cell.ToString().Trim();
-                    }
-                    values.Add(row);
-                }
-            }
-            if (values.Count == 0)
-                throw new CliException(ExitCodes.BadInput, $"Table '{path}' has a header but no rows.");
+            var table = CsvTable.Read(path);
+            var names = table.Columns;
+            var values = table.Rows;
 
-            int labelIndex = Array.FindIndex(names, n => n == description.LabelColumn);
+            int labelIndex = Array.IndexOf(names, description.LabelColumn);
             if (labelIndex < 0)
                 labelIndex = Array.FindIndex(names, n => string.Equals(n, description.LabelColumn, StringComparison.OrdinalIgnoreCase));
             if (source)
@@ -239,15 +251,21 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 if (labelIndex < 0)
                     throw new CliException(ExitCodes.BadInput,
                         $"Label column '{description.LabelColumn}' not found in '{path}'; its columns are: {string.Join(", ", names)}. Name it with --label-column.");
-                description.FeatureColumns = names.Where((n, i) => i != labelIndex && values.All(r => IsNumber(r[i]))).ToArray();
+                var numeric = names.Select((n, i) => i != labelIndex && HoldsNumbers(values.Select(r => r[i]))).ToArray();
+                description.FeatureColumns = names.Where((n, i) => numeric[i]).ToArray();
+                description.UnusedColumns = names.Where((n, i) => i != labelIndex && !numeric[i]).ToArray();
                 if (description.FeatureColumns.Length == 0)
                     throw new CliException(ExitCodes.BadInput, $"Table '{path}' has no numeric feature column besides the label '{names[labelIndex]}'.");
                 description.Shape = new[] { description.FeatureColumns.Length };
+                int unlabeled = values.FindIndex(r => r[labelIndex].Length == 0);
+                if (unlabeled >= 0)
+                    throw new CliException(ExitCodes.BadInput,
+                        $"{role} table '{path}', {table.Where(unlabeled)}, column '{names[labelIndex]}': the label is empty; every source row needs a label.");
             }
             var featureIndices = description.FeatureColumns.Select(c =>
             {
                 int i = Array.IndexOf(names, c);
-                return i >= 0 ? i : throw new CliException(ExitCodes.BadInput, $"Table '{path}' lacks the model's feature column '{c}'.");
+                return i >= 0 ? i : throw new CliException(ExitCodes.BadInput, $"{role} table '{path}' lacks the model's feature column '{c}'; its columns are: {string.Join(", ", names)}.");
             }).ToArray();
 
             var features = new float[values.Count][];
@@ -258,7 +276,13 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 {
                     string text = values[r][featureIndices[j]];
                     if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out features[r][j]) || !float.IsFinite(features[r][j]))
-                        throw new CliException(ExitCodes.BadInput, $"Table '{path}', row {r + 1}, column '{names[featureIndices[j]]}': '{text}' is not a finite number.");
+                    {
+                        string problem = text.Length == 0 ? "the cell is empty"
+                            : !IsNumber(text, out double number) ? $"'{text}' is not a number"
+                            : double.IsFinite(number) ? $"'{text}' is out of the range of Single" : $"'{text}' is not finite";
+                        throw new CliException(ExitCodes.BadInput, $"{role} table '{path}', {table.Where(r)}, column '{names[featureIndices[j]]}': " +
+                            $"{problem}; every cell of a feature column must be a finite number (fix or remove the row).");
+                    }
                 }
             }
             // Columns of a table come in any units: standardise them with the source's statistics (kept in the model),
@@ -273,7 +297,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     double mean = features.Average(f => (double)f[j]);
                     double std = Math.Sqrt(features.Average(f => (f[j] - mean) * (f[j] - mean)));
                     description.FeatureMeans[j] = (float)mean;
-                    description.FeatureScales[j] = std > 1e-8 ? (float)std : 1f;
+                    description.FeatureScales[j] = std > 1e-8 && std < float.MaxValue ? (float)std : 1f;
                 }
             }
             foreach (var f in features)
@@ -285,7 +309,20 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(1, values.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
         }
 
-        private static bool IsNumber(string text) =>
-            float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value);
+        /// <summary>A feature column: more than half of its non-empty cells are numbers (in range or not).</summary>
+        private static bool HoldsNumbers(IEnumerable<string> cells)
+        {
+            int filled = 0, numbers = 0;
+            foreach (var cell in cells.Where(c => c.Length > 0))
+            {
+                filled++;
+                if (IsNumber(cell, out _))
+                    numbers++;
+            }
+            return filled > 0 && 2 * numbers > filled;
+        }
+
+        private static bool IsNumber(string text, out double value) =>
+            double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 }

@@ -42,8 +42,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 return inner switch
                 {
                     CliException cli => Fail(cli.ExitCode, cli.Message),
-                    // Options validation (ML.NET-style messages naming the option) and unreadable files are the user's to fix.
-                    ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException => Fail(ExitCodes.BadInput, inner.Message),
+                    // Options validation (ML.NET-style messages naming the option), unreadable files and paths the tool may
+                    // not use (permissions, a file where a folder is needed, a full disk) are the user's to fix.
+                    // (ArgumentOutOfRangeException's second line, "Actual value was …", repeats what the message says.)
+                    ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException => Fail(ExitCodes.BadInput, inner.Message.Split('\n')[0]),
                     _ => Fail(ExitCodes.Failed, $"{inner.GetType().Name}: {inner.Message}"),
                 };
             }
@@ -77,12 +79,58 @@ namespace Microsoft.ML.DomainAdaptation.Cli
 
         public static bool IsAuto(string name) => string.Equals(name, "auto", StringComparison.OrdinalIgnoreCase);
 
-        /// <summary>Creates the folder of an output file.</summary>
-        public static string PrepareOutput(string path)
+        /// <summary>
+        /// Checks, before any work, that the output file of <paramref name="option"/> can be written: not a folder, its
+        /// folder created and writable. Returns the full path. The file itself is written later through
+        /// <see cref="AtomicFile"/>, so a failure then leaves any previous file as it was.
+        /// </summary>
+        public static string CheckOutputFile(string path, string option)
         {
-            string full = Path.GetFullPath(path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full));
+            string full = FullPath(path, option);
+            if (Directory.Exists(full))
+                throw new CliException(ExitCodes.BadInput, $"{option}: '{path}' is a folder; give the path of the file to write.");
+            CheckWritableFolder(Path.GetDirectoryName(full), option, path);
             return full;
+        }
+
+        /// <summary>Checks, before any work, that the output folder of <paramref name="option"/> can be created and written into.</summary>
+        public static string CheckOutputFolder(string path, string option)
+        {
+            string full = FullPath(path, option);
+            if (File.Exists(full))
+                throw new CliException(ExitCodes.BadInput, $"{option}: '{path}' is a file; give a folder to write into.");
+            CheckWritableFolder(full, option, path);
+            return full;
+        }
+
+        private static string FullPath(string path, string option)
+        {
+            if (string.IsNullOrWhiteSpace(path))
+                throw new CliException(ExitCodes.BadInput, $"{option}: a path is required.");
+            try
+            {
+                return Path.GetFullPath(path);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                throw new CliException(ExitCodes.BadInput, $"{option}: '{path}' is not a valid path ({e.Message}).", e);
+            }
+        }
+
+        /// <summary>Creates the folder and a (deleted) probe file in it: the only sure test of write access.</summary>
+        private static void CheckWritableFolder(string folder, string option, string path)
+        {
+            try
+            {
+                Directory.CreateDirectory(folder);
+                using (new FileStream(AtomicFile.TemporaryPathOf(Path.Combine(folder, "probe")), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+                {
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException(ExitCodes.BadInput, $"{option}: cannot write '{path}': folder '{folder}' cannot be created or written into ({e.Message}).", e);
+            }
         }
     }
 }

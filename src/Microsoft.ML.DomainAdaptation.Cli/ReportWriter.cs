@@ -11,7 +11,7 @@ using ScottPlot;
 namespace Microsoft.ML.DomainAdaptation.Cli
 {
     /// <summary>
-    /// The report folder: metrics of each labeled domain (metrics.csv, per-class-accuracy.csv), per-class accuracy bars, the
+    /// The report folder: metrics of each labeled domain (metrics.csv, per-class-accuracy.csv), per-class recall bars, the
     /// domain gap before and after adaptation (domain-gap.csv), 2-D projections (PCA or t-SNE) of the source and target rows
     /// before and after, coloured by domain and by class, and the training curves when the training history is at hand;
     /// index.html shows them all.
@@ -61,7 +61,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             WriteMetrics(domains, description, settings, folder);
             if (domains.Any(d => d.Metrics != null))
             {
-                PerClassAccuracy(domains, description).SavePng(Path.Combine(folder, "per-class-accuracy.png"), 900, 560);
+                SavePng(PerClassAccuracy(domains, description), Path.Combine(folder, "per-class-accuracy.png"), 900, 560);
                 files.Add("per-class-accuracy.csv");
                 files.Add("per-class-accuracy.png");
             }
@@ -84,23 +84,29 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             {
                 var points = Project(domains, stage, settings.Projection, out string[] axes);
                 string title = $"{method}, {stage.Key}: {stage.Title}";
-                ByDomain(domains, points, title, axes).SavePng(Path.Combine(folder, $"{settings.Projection}-{stage.Key}-domain.png"), 800, 650);
-                ByClass(domains, points, title, axes, description).SavePng(Path.Combine(folder, $"{settings.Projection}-{stage.Key}-class.png"), 800, 650);
+                SavePng(ByDomain(domains, points, title, axes), Path.Combine(folder, $"{settings.Projection}-{stage.Key}-domain.png"), 800, 650);
+                SavePng(ByClass(domains, points, title, axes, description), Path.Combine(folder, $"{settings.Projection}-{stage.Key}-class.png"), 800, 650);
                 files.Add($"{settings.Projection}-{stage.Key}-domain.png");
                 files.Add($"{settings.Projection}-{stage.Key}-class.png");
             }
 
             if (settings.History is { Steps.Count: > 0 } history)
             {
-                TrainingLosses(history).SavePng(Path.Combine(folder, "training-losses.png"), 900, 500);
-                TrainingSchedules(history).SavePng(Path.Combine(folder, "training-schedules.png"), 900, 400);
+                SavePng(TrainingLosses(history), Path.Combine(folder, "training-losses.png"), 900, 500);
+                SavePng(TrainingSchedules(history), Path.Combine(folder, "training-schedules.png"), 900, 400);
                 files.Add("training-losses.png");
                 files.Add("training-schedules.png");
             }
-            File.WriteAllText(Path.Combine(folder, "index.html"), Html(domains, description, modelName, settings, stages, gaps, method, files), new UTF8Encoding(false));
+            WriteText(Path.Combine(folder, "index.html"), Html(domains, description, modelName, settings, stages, gaps, method, files));
             files.Insert(0, "index.html");
             return files.ToArray();
         }
+
+        /// <summary>Every file of the report is written whole or not at all (see <see cref="AtomicFile"/>).</summary>
+        private static void WriteText(string path, string text) => AtomicFile.WriteText(path, writer => writer.Write(text));
+
+        private static void SavePng(Plot plot, string path, int width, int height) =>
+            AtomicFile.Write(path, (Stream file) => file.Write(plot.GetImageBytes(width, height, ImageFormat.Png)));
 
         private static Domain Score(MLContext mlContext, DomainAdaptationTransformer transformer, DomainAdaptationTransformer baseline,
             DataDescription description, string name, TabularData data)
@@ -141,14 +147,14 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 csv.Append(model).Append(',').Append(d.Name).Append(',').Append(d.Data.Count).Append(',').Append(d.Keys.Count(k => k >= 0));
                 csv.Append(m == null ? ",,,\n" : $",{F(m.MicroAccuracy)},{F(m.MacroAccuracy)},{F(m.LogLoss)}\n");
             }
-            File.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+            WriteText(Path.Combine(folder, "metrics.csv"), csv.ToString());
             if (domains.All(d => d.Metrics == null))
                 return;
             var perClass = new StringBuilder("Class," + string.Join(",", domains.Where(d => d.Metrics != null).Select(d => d.Name)) + "\n");
             for (int k = 0; k < description.ClassNames.Length; k++)
                 perClass.Append(description.ClassNames[k]).Append(',')
                     .Append(string.Join(",", domains.Where(d => d.Metrics != null).Select(d => F(d.Metrics.ConfusionMatrix.PerClassRecall[k])))).Append('\n');
-            File.WriteAllText(Path.Combine(folder, "per-class-accuracy.csv"), perClass.ToString());
+            WriteText(Path.Combine(folder, "per-class-accuracy.csv"), perClass.ToString());
         }
 
         /// <summary>The metrics table's rows: the model on each domain, then the baseline on each (when there is one).</summary>
@@ -173,7 +179,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     .Append(F(g.ProxyADistance)).Append(',').Append(F(g.DomainClassifierError)).Append(',').Append(F(g.Mmd)).Append(',')
                     .Append(g.MmdBandwidth.ToString("G6", CultureInfo.InvariantCulture)).Append(',').Append(g.SourceRows).Append(',').Append(g.TargetRows).Append('\n');
             }
-            File.WriteAllText(Path.Combine(folder, "domain-gap.csv"), csv.ToString());
+            WriteText(Path.Combine(folder, "domain-gap.csv"), csv.ToString());
         }
 
         private static Plot PerClassAccuracy(Domain[] domains, DataDescription description)
@@ -201,9 +207,9 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 description.ClassNames.Select((_, k) => k * group + (series.Count - 1) / 2.0).ToArray(), description.ClassNames);
             plot.Axes.SetLimitsY(0, 1.05);
             plot.Axes.SetLimitsX(-1, description.ClassNames.Length * group - 1);
-            plot.Title("Accuracy per class");
+            plot.Title("Recall per class");
             plot.XLabel("class");
-            plot.YLabel("accuracy (recall of the class)");
+            plot.YLabel("recall (rows of the class predicted as it)");
             plot.ShowLegend(Edge.Bottom); // beside the bars, never over them
             return plot;
         }
@@ -365,7 +371,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             }
             html.Append("</table>\n");
             if (files.Contains("per-class-accuracy.png"))
-                html.Append("<h2>Accuracy per class</h2>\n<img src=\"per-class-accuracy.png\" alt=\"accuracy per class and domain\">\n");
+                html.Append("<h2>Recall per class</h2>\n<img src=\"per-class-accuracy.png\" alt=\"recall per class and domain\">\n");
             html.Append("<h2>Domain gap</h2>\n<p>Proxy A-distance (0: a linear classifier cannot tell the domains apart; 2: it always can) and MMD² at the median-heuristic bandwidth, on the rows drawn below.</p>\n");
             html.Append("<table><tr><th>stage</th><th>representation</th><th>proxy A-distance</th><th>MMD²</th></tr>\n");
             for (int s = 0; s < stages.Length; s++)

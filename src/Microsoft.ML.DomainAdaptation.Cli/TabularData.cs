@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.DomainAdaptation.Cli
@@ -56,6 +58,17 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var names = new VBuffer<ReadOnlyMemory<char>>(k, description.ClassNames.Select(n => n.AsMemory()).ToArray());
             label.AddAnnotation("KeyValues", names, new VectorDataViewType(TextDataViewType.Instance, k));
             return definition;
+        }
+
+        /// <summary>SHA-256 of the row count and the features as the model sees them (labels aside): the same rows read
+        /// again give the same value, whatever file they came from.</summary>
+        public string Fingerprint()
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            hash.AppendData(BitConverter.GetBytes(Count));
+            foreach (var row in Features)
+                hash.AppendData(MemoryMarshal.AsBytes(row.AsSpan()));
+            return Convert.ToHexString(hash.GetHashAndReset());
         }
 
         /// <summary>The classes of a labeled source, in the order of their keys: numeric order when every label is a number.</summary>

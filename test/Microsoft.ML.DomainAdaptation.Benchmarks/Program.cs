@@ -17,9 +17,10 @@ using Microsoft.ML.Transforms;
 // against a measured peak (a libtorch GEMM), whole Fit time (IDataView reading included), scoring throughput of Transform
 // and of a raw batched forward, PredictionEngine latency, peak RSS and RSS growth over a long run; then the first Fit of
 // some methods again while a load it starts itself keeps one core busy, with the given threads and with one.
-// Prints tables; asserts nothing.
+// Prints tables; exits with 1 when a method's exported ONNX model differs from its transformer
+// (max |Δ| on Score above 1e-5, or another predicted class).
 //   dotnet run --project test/Microsoft.ML.DomainAdaptation.Benchmarks -c Release -- [--steps 1000] [--threads 2]
-//       [--methods SourceOnly,DANN,...] [--networks lenet,mlp] [--score-rows 100000 (also the ONNX scoring section, run on the first method)] [--soak-steps 20000] [--quick]
+//       [--methods SourceOnly,DANN,... | all] [--networks lenet,mlp] [--score-rows 100000 (also the ONNX scoring section, run on the first method)] [--soak-steps 20000] [--quick]
 //       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300] [--gap-rows 10000 (0: skip)]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
@@ -46,7 +47,8 @@ int warmup = Math.Min(50, steps / 4);
 int threads = int.Parse(arguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString()));
 int scoreRows = int.Parse(arguments.GetValueOrDefault("score-rows", quick ? "2000" : "100000"));
 int soakSteps = int.Parse(arguments.GetValueOrDefault("soak-steps", quick ? "200" : "20000"));
-var methods = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL,MMD,MCD,ADDA,AdaBN").Split(',');
+string methodList = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL,MMD,MCD,ADDA,AdaBN");
+var methods = methodList == "all" ? DigitsMethods.Names : methodList.Split(',');
 string pytorchScript = arguments.GetValueOrDefault("pytorch");
 // The PyTorch reference's name of each method it implements.
 var referenceNames = new Dictionary<string, string>
@@ -111,6 +113,7 @@ var ml = new MLContext(seed: 0);
 var rows = new List<string>();
 var onnxRows = new List<string>();
 var parityRows = new List<string>();
+var parityFailures = new List<string>(); // README promises max |Δ| ≤ 1e-5 on Score and the same classes for every method
 foreach (var network in networks)
 {
     var (training, scoring, targetTest, backbone, flopsPerStep) = network switch
@@ -149,7 +152,7 @@ foreach (var network in networks)
         double targetAccuracy = ml.MulticlassClassification.Evaluate(model.Transform(targetTest)).MicroAccuracy;
         if (method == methods[0])
             onnxRows.AddRange(OnnxScoring(ml, model.LastTransformer, network, scoring, scoreRows));
-        parityRows.Add(OnnxParity(model.LastTransformer, network, method, scoring, Math.Min(scoring.Length, 2000)));
+        parityRows.Add(OnnxParity(model.LastTransformer, network, method, scoring, Math.Min(scoring.Length, 2000), parityFailures));
         Console.WriteLine(parityRows[^1]);
         model.LastTransformer.Dispose();
         if (pytorchScript != null && network == "lenet" && referenceNames.TryGetValue(method, out var referenceName))
@@ -176,6 +179,12 @@ Console.WriteLine("| network | method | rows | max abs diff Score | max abs diff
 Console.WriteLine("|---|---|---|---|---|---|");
 foreach (var row in parityRows)
     Console.WriteLine(row);
+if (parityFailures.Count > 0)
+{
+    foreach (var failure in parityFailures)
+        Console.Error.WriteLine(failure);
+    Environment.ExitCode = 1; // the figures below still print
+}
 
 if (onnxRows.Count > 0)
 {
@@ -548,7 +557,7 @@ static List<string> OnnxScoring(MLContext ml, DomainAdaptationTransformer adapte
 }
 
 // Largest differences between the exported model and the network it was exported from, over `count` rows of the pool.
-static string OnnxParity(DomainAdaptationTransformer adapter, string network, string method, float[][] pool, int count)
+static string OnnxParity(DomainAdaptationTransformer adapter, string network, string method, float[][] pool, int count, List<string> failures)
 {
     int size = pool[0].Length;
     string path = Path.Combine(Path.GetTempPath(), $"da-parity-{Environment.ProcessId}-{network}-{method}.onnx");
@@ -587,6 +596,8 @@ static string OnnxParity(DomainAdaptationTransformer adapter, string network, st
                 same += onnxClass[r] == best ? 1 : 0;
             }
         }
+        if (!(scoreDiff <= 1e-5) || same != count)
+            failures.Add($"ONNX parity failed for {method} ({network}): max |Δ| on Score {scoreDiff:E1} (allowed 1E-005), same predicted class on {same} of {count} rows.");
         return $"| {network} | {method} | {count} | {scoreDiff:E1} | {embeddingDiff:E1} | {same} / {count} |";
     }
     finally

@@ -100,7 +100,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 () => new SourceOnlyOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.BatchNorm } }, _output);
             double adaBn = DigitsBenchmark.MeanTargetAccuracy(source, target, "AdaBN",
                 () => new AdaBnOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.BatchNorm } }, _output);
-            Assert.True(adaBn > sourceOnly, $"AdaBN {adaBn:P1} <= source-only with batch norm {sourceOnly:P1}");
+            // Measured (README, 1,000 steps of 32 + 32): AdaBN 42.5 %, source-only with batch norm 26.8 %.
+            Assert.True(adaBn >= sourceOnly + 0.08, $"AdaBN {adaBn:P1} is not 8 points above source-only with batch norm {sourceOnly:P1}");
         }
     }
 }

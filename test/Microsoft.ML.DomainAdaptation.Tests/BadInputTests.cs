@@ -223,8 +223,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             () => new MmdOptions(), () => new WeightedMmdOptions(), () => new CmdOptions(), () => new McdOptions(),
             () => new AddaOptions(), () => new MAddaOptions(), () => new ClassCriterionOptions(),
             () => new CdanOptions(), () => new CdanOptions { EntropyConditioning = true, MaxFullMapSize = 4 }, () => new JanOptions(),
-            () => new MccOptions(), () => new DannOptions { MccWeight = 1 }, () => new MddOptions(),
-            () => new SelfTrainingOptions { SelfTrainingThreshold = 0.5f }, () => new DannOptions { SelfTrainingWeight = 1, SelfTrainingThreshold = 0.5f },
+            () => new MccOptions(), () => new DannOptions { AddOns = { new MccAddOn() } }, () => new MddOptions(),
+            () => new SelfTrainingOptions(new SelfTrainingAddOn { Threshold = 0.5f }), () => new DannOptions { AddOns = { new SelfTrainingAddOn { Threshold = 0.5f } } },
         }.Select((create, i) => new object[] { $"{i}-{create().GetType().Name}", create });
 
         /// <summary>The input checks live in the estimator, before any method is made: every method meets them the same way.</summary>

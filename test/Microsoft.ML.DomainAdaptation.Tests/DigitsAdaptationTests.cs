@@ -9,7 +9,10 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     /// <summary>
     /// Adaptation on real shifted data: optdigits (8×8, UCI) → mnist-opencv (20×20, MNIST via OpenCV), CI-sized (see
     /// <see cref="DigitsBenchmark"/>). Measured here at 1,000 steps of 32 + 32, seeds 0, 1, 2 (means): source-only 27.6 %,
-    /// DANN 43.4 %, Deep CORAL 29.2 %, MMD 48.6 %, class-weighted MMD 37.7 %, CMD 30.0 %, ADDA 38.6 %, M-ADDA 39.1 %, MCD 40.8 %.
+    /// DANN 43.4 %, Deep CORAL 29.2 %, MMD 48.6 %, class-weighted MMD 37.7 %, CMD 30.0 %, ADDA 38.6 %, M-ADDA 39.1 %, MCD 40.8 %,
+    /// CDAN+E 46.7 %, JAN 53.1 %, MDD 43.7 %, MCC 48.9 %, MMD+MCC 57.7 % (README, "Every method at the test budget"). Each test
+    /// demands about half of its method's measured gain, so a method whose term is removed (the source-only figure ± a few
+    /// points) fails; AdaptationTermTests checks each term's direction in seconds.
     /// </summary>
     public class DigitsAdaptationTests
     {
@@ -21,93 +24,101 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         [Fact]
         public void SourceOnlyLearnsDigitsFarAboveChance()
         {
-            // Ten classes: chance is 10 %.
+            // Ten classes: chance is 10 %; measured 27.6 ± 2.2 %.
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
-            Assert.True(sourceOnly > 0.15, $"source-only target accuracy {sourceOnly:P1} is near chance");
+            Assert.True(sourceOnly > 0.20, $"source-only target accuracy {sourceOnly:P1} is not 10 points above chance");
         }
 
         [Fact]
-        public void DannGainsFivePointsOverSourceOnly()
+        public void DannGainsEightPointsOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double dann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN", () => new DannOptions(), _output);
-            // DANN's gain on this direction is large (+20 points in the PyTorch reference at 2,000 steps): demand 5.
-            Assert.True(dann >= sourceOnly + 0.05, $"DANN {dann:P1} is not 5 points above source-only {sourceOnly:P1}");
+            // Measured +15.8 points (+20 in the PyTorch reference at 2,000 steps): demand 8.
+            Assert.True(dann >= sourceOnly + 0.08, $"DANN {dann:P1} is not 8 points above source-only {sourceOnly:P1}");
         }
 
         [Fact]
-        public void DeepCoralReachesAtLeastSourceOnly()
+        public void DeepCoralGainsOnePointOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double coral = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DeepCORAL", () => new DeepCoralOptions(), _output);
-            Assert.True(coral >= sourceOnly, $"Deep CORAL {coral:P1} < source-only {sourceOnly:P1}");
+            // Deep CORAL's gain here is small (measured +1.6 points); its term's direction is checked in AdaptationTermTests.
+            Assert.True(coral >= sourceOnly + 0.01, $"Deep CORAL {coral:P1} is not 1 point above source-only {sourceOnly:P1}");
         }
 
         [Fact]
-        public void MmdGainsTenPointsOverSourceOnly()
+        public void MmdGainsTwelvePointsOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double mmd = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD", () => new MmdOptions(), _output);
-            Assert.True(mmd >= sourceOnly + 0.10, $"MMD {mmd:P1} is not 10 points above source-only {sourceOnly:P1}");
+            // Measured +21.0 points.
+            Assert.True(mmd >= sourceOnly + 0.12, $"MMD {mmd:P1} is not 12 points above source-only {sourceOnly:P1}");
         }
 
         [Fact]
-        public void WeightedMmdGainsFivePointsOverSourceOnly()
+        public void WeightedMmdGainsSixPointsOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double weighted = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "WeightedMMD", () => new WeightedMmdOptions(), _output);
-            Assert.True(weighted >= sourceOnly + 0.05, $"class-weighted MMD {weighted:P1} is not 5 points above source-only {sourceOnly:P1}");
+            // Measured +10.1 points.
+            Assert.True(weighted >= sourceOnly + 0.06, $"class-weighted MMD {weighted:P1} is not 6 points above source-only {sourceOnly:P1}");
         }
 
         [Fact]
-        public void CmdReachesAtLeastSourceOnly()
+        public void CmdGainsOnePointOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double cmd = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "CMD", () => new CmdOptions(), _output);
-            Assert.True(cmd >= sourceOnly, $"CMD {cmd:P1} < source-only {sourceOnly:P1}");
+            // Measured 30.0 ± 1.0 %, +2.4 points; its term's direction is checked in AdaptationTermTests.
+            Assert.True(cmd >= sourceOnly + 0.01, $"CMD {cmd:P1} is not 1 point above source-only {sourceOnly:P1}");
         }
 
         [Fact]
-        public void AddaGainsFivePointsOverSourceOnly()
+        public void AddaGainsSixPointsOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double adda = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "ADDA", () => new AddaOptions(), _output);
-            Assert.True(adda >= sourceOnly + 0.05, $"ADDA {adda:P1} is not 5 points above source-only {sourceOnly:P1}");
+            // Measured +11.0 points.
+            Assert.True(adda >= sourceOnly + 0.06, $"ADDA {adda:P1} is not 6 points above source-only {sourceOnly:P1}");
         }
 
         [Fact]
-        public void MAddaGainsFivePointsOverSourceOnly()
+        public void MAddaGainsSixPointsOverSourceOnly()
         {
             // Measured 39.1 ± 2.2 % over seeds 0, 1, 2 (the Digits sample); 19.5 ± 8.2 % before the centre regulariser was made scale-free.
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double mAdda = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "M-ADDA", () => new MAddaOptions(), _output);
-            Assert.True(mAdda >= sourceOnly + 0.05, $"M-ADDA {mAdda:P1} is not 5 points above source-only {sourceOnly:P1}");
+            Assert.True(mAdda >= sourceOnly + 0.06, $"M-ADDA {mAdda:P1} is not 6 points above source-only {sourceOnly:P1}");
         }
 
         [Fact]
-        public void McdGainsFivePointsOverSourceOnly()
+        public void McdGainsSevenPointsOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double mcd = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MCD", () => new McdOptions(), _output);
-            Assert.True(mcd >= sourceOnly + 0.05, $"MCD {mcd:P1} is not 5 points above source-only {sourceOnly:P1}");
+            // Measured 40.8 ± 2.8 %, +13.2 points.
+            Assert.True(mcd >= sourceOnly + 0.07, $"MCD {mcd:P1} is not 7 points above source-only {sourceOnly:P1}");
         }
 
         // Measured on seed 0 (source-only 25.3 %): CDAN 45.2 %, CDAN+E 46.6 %, JAN 52.3 %, MCC 54.8 %, DANN+MCC 57.0 %,
         // MMD+MCC 59.0 % (the PyTorch reference's best, multi-kernel MMD at twice this budget: 52.4 %).
         [Fact]
-        public void CdanGainsFivePointsOverSourceOnly()
+        public void CdanGainsTenPointsOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double cdan = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "CDAN+E", () => new CdanOptions { EntropyConditioning = true }, _output);
-            Assert.True(cdan >= sourceOnly + 0.05, $"CDAN+E {cdan:P1} is not 5 points above source-only {sourceOnly:P1}");
+            // Measured 46.7 ± 0.3 %, +19.1 points.
+            Assert.True(cdan >= sourceOnly + 0.10, $"CDAN+E {cdan:P1} is not 10 points above source-only {sourceOnly:P1}");
         }
 
         [Fact]
-        public void JanGainsTenPointsOverSourceOnly()
+        public void JanGainsThirteenPointsOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double jan = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "JAN", () => new JanOptions(), _output);
-            Assert.True(jan >= sourceOnly + 0.10, $"JAN {jan:P1} is not 10 points above source-only {sourceOnly:P1}");
+            // Measured 53.1 ± 2.1 %, +25.5 points.
+            Assert.True(jan >= sourceOnly + 0.13, $"JAN {jan:P1} is not 13 points above source-only {sourceOnly:P1}");
         }
 
         [Fact]
@@ -120,14 +131,15 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
-        public void MccAloneGainsTenPointsAndAddsToMmd()
+        public void MccAloneGainsElevenPointsAndAddsFourToMmd()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double mcc = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MCC", () => new MccOptions(), _output);
             double mmd = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD", () => new MmdOptions(), _output);
-            double both = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD+MCC", () => new MmdOptions { MccWeight = 1 }, _output);
-            Assert.True(mcc >= sourceOnly + 0.10, $"MCC {mcc:P1} is not 10 points above source-only {sourceOnly:P1}");
-            Assert.True(both > mmd, $"MMD+MCC {both:P1} is not above MMD alone {mmd:P1}");
+            double both = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "MMD+MCC", () => new MmdOptions { AddOns = { new MccAddOn() } }, _output);
+            // Measured MCC 48.9 ± 5.1 % (+21.3), MMD 48.6 ± 0.4 %, MMD+MCC 57.7 ± 1.9 % (+9.1 over MMD).
+            Assert.True(mcc >= sourceOnly + 0.11, $"MCC {mcc:P1} is not 11 points above source-only {sourceOnly:P1}");
+            Assert.True(both >= mmd + 0.04, $"MMD+MCC {both:P1} is not 4 points above MMD alone {mmd:P1}");
         }
 
         // Self-training (FixMatch with distribution alignment), seeds 0, 1, 2 (source-only 27.6 %): alone 21.1 ± 8.8 % (pseudo-labels
@@ -137,9 +149,10 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double dann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN", () => new DannOptions(), _output);
-            var both = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN+ST", () => new DannOptions { SelfTrainingWeight = 1 }, _output);
+            var both = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN+ST", () => new DannOptions { AddOns = { new SelfTrainingAddOn() } }, _output);
             Assert.True(both.Min() >= sourceOnly + 0.10, $"DANN+ST's worst seed {both.Min():P1} is not 10 points above source-only {sourceOnly:P1}");
-            Assert.True(both.Average() > dann, $"DANN+ST {both.Average():P1} is not above DANN alone {dann:P1}");
+            // Measured +5.8 points over DANN.
+            Assert.True(both.Average() >= dann + 0.03, $"DANN+ST {both.Average():P1} is not 3 points above DANN alone {dann:P1}");
         }
 
         // The other direction, mnist-opencv → optdigits, where the source model is right on about half of the target: self-training
@@ -149,7 +162,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Target, Source, _output);
             var selfTraining = DigitsBenchmark.TargetAccuracies(Target, Source, "SelfTraining", () => new SelfTrainingOptions(), _output);
-            Assert.True(selfTraining.Average() >= sourceOnly + 0.02, $"self-training {selfTraining.Average():P1} is not 2 points above source-only {sourceOnly:P1}");
+            // Measured +4.8 points.
+            Assert.True(selfTraining.Average() >= sourceOnly + 0.03, $"self-training {selfTraining.Average():P1} is not 3 points above source-only {sourceOnly:P1}");
             Assert.True(selfTraining.Min() > sourceOnly, $"self-training's worst seed {selfTraining.Min():P1} is below source-only {sourceOnly:P1}");
         }
 
@@ -164,7 +178,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             double dann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN", () => new DannOptions(), _output);
             double semiDann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN+labels",
                 () => new DannOptions { UseTargetLabels = true }, _output, labeled);
-            Assert.True(semiSourceOnly > sourceOnly + 0.10, $"source-only with target labels {semiSourceOnly:P1} vs without {sourceOnly:P1}");
+            // Measured 81.1 % with the labels against 27.6 % without.
+            Assert.True(semiSourceOnly > sourceOnly + 0.30, $"source-only with target labels {semiSourceOnly:P1} is not 30 points above without {sourceOnly:P1}");
             Assert.True(semiDann > dann, $"DANN with target labels {semiDann:P1} vs without {dann:P1}");
         }
 
@@ -176,7 +191,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 () => new SourceOnlyOptions { UseTargetLabels = true }, _output, labeled);
             double classCriterion = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "ClassCriterion+labels",
                 () => new ClassCriterionOptions { UseTargetLabels = true }, _output, labeled);
-            Assert.True(classCriterion > semiSourceOnly, $"class criterion {classCriterion:P1} vs source-only with the same labels {semiSourceOnly:P1}");
+            // Measured 89.0 % against 81.1 %.
+            Assert.True(classCriterion >= semiSourceOnly + 0.04, $"class criterion {classCriterion:P1} is not 4 points above source-only with the same labels {semiSourceOnly:P1}");
         }
 
         [Fact]

@@ -82,7 +82,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 Assert.Contains("negative-transfer guard", result.Reason);
             // Adaptation does help at this budget (MMD is the best candidate in the package's digits tests), so the experiment
             // has something to choose.
-            Assert.True(accuracy["MMD"] >= sourceOnly + 0.05, $"MMD {accuracy["MMD"]:P1} is not 5 points above source-only {sourceOnly:P1}");
+            // Measured 45.8 % against 30.1 %.
+            Assert.True(accuracy["MMD"] >= sourceOnly + 0.08, $"MMD {accuracy["MMD"]:P1} is not 8 points above source-only {sourceOnly:P1}");
         }
     }
 }

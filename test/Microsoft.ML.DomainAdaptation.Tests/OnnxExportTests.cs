@@ -35,8 +35,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             ("LeNet InstanceNorm MMD", () => new MmdOptions { Backbone = new LeNetBackboneOptions { Normalization = NormalizationKind.InstanceNorm } }, true),
             ("LeNet CDAN", () => new CdanOptions(), true),
             ("MLP MDD", () => new MddOptions(), false),
-            ("LeNet SelfTraining", () => new SelfTrainingOptions { SelfTrainingThreshold = 0.5f }, true),
-            ("MLP DANN+SelfTraining", () => new DannOptions { SelfTrainingWeight = 1, SelfTrainingThreshold = 0.5f }, false),
+            ("LeNet SelfTraining", () => new SelfTrainingOptions(new SelfTrainingAddOn { Threshold = 0.5f }), true),
+            ("MLP DANN+SelfTraining", () => new DannOptions { AddOns = { new SelfTrainingAddOn { Threshold = 0.5f } } }, false),
         }.Select(c => new object[] { c.Name, c.Create, c.Images });
 
         private static MlpBackboneOptions Mlp(NormalizationKind normalization = NormalizationKind.None) =>

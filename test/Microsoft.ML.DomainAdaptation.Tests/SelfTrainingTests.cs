@@ -13,9 +13,9 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     public class SelfTrainingTests
     {
         private static NetworkSpec LeNet(int channels, int side) =>
-            new(BackboneKind.LeNet, channels * side * side, Array.Empty<int>(), channels, side, side, 8, 8, 10);
+            new(new LeNetBackboneSpec(new ImageShape(channels, side, side), 8, NormalizationKind.None), 8, 10);
 
-        private static NetworkSpec Mlp(int features) => new(BackboneKind.Mlp, features, new[] { 4 }, 0, 0, 0, 8, 8, 10);
+        private static NetworkSpec Mlp(int features) => new(new MlpBackboneSpec(features, new[] { 4 }, 8, NormalizationKind.None), 8, 10);
 
         /// <summary>Digit-like images: a ring stroke (value 1) on a background of −1, centred at a different place in each image.</summary>
         private static Tensor Rings(int n, int side)
@@ -200,7 +200,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             var ml = new MLContext(seed: 1);
             var reports = new List<TrainingProgress>();
-            var dann = TestData.Tiny(new DannOptions { SelfTrainingWeight = 0.5f, SelfTrainingThreshold = 0.5f, SelfTrainingWarmup = 0.5f });
+            var dann = TestData.Tiny(new DannOptions { AddOns = { new SelfTrainingAddOn { Weight = 0.5f, Threshold = 0.5f, Warmup = 0.5f } } });
             dann.ProgressInterval = 20;
             dann.ProgressCallback = reports.Add;
             TestData.KeyLabel(ml).Append(ml.Transforms.DomainAdapt(dann)).Fit(TestData.BlobsView(ml));
@@ -213,14 +213,15 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
             foreach (var options in new DomainAdaptationOptions[] { new McdOptions(), new AddaOptions(), new MAddaOptions(), new ClassCriterionOptions() })
             {
-                options.SelfTrainingWeight = 1;
-                Assert.Equal("SelfTrainingWeight", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(options)).ParamName);
+                options.AddOns.Add(new SelfTrainingAddOn());
+                Assert.Equal("AddOns", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(options)).ParamName);
             }
-            Assert.Equal("SelfTrainingWeight", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new SelfTrainingOptions { SelfTrainingWeight = 0 })).ParamName);
+            Assert.Equal("AddOns", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new SelfTrainingOptions(new SelfTrainingAddOn { Weight = 0 }))).ParamName);
             foreach (float threshold in new[] { 0f, 1.5f, float.NaN })
-                Assert.Equal("SelfTrainingThreshold", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new SelfTrainingOptions { SelfTrainingThreshold = threshold })).ParamName);
-            Assert.Equal("SelfTrainingWarmup", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new DannOptions { SelfTrainingWarmup = 1 })).ParamName);
-            Assert.Equal(0.95f, new SelfTrainingOptions().SelfTrainingThreshold);
+                Assert.Equal("SelfTrainingAddOn.Threshold", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new SelfTrainingOptions(new SelfTrainingAddOn { Threshold = threshold }))).ParamName);
+            Assert.Equal("SelfTrainingAddOn.Warmup", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new DannOptions { AddOns = { new SelfTrainingAddOn { Warmup = 1 } } })).ParamName);
+            Assert.Equal(0.95f, new SelfTrainingAddOn().Threshold);
+            Assert.IsType<SelfTrainingAddOn>(Assert.Single(new SelfTrainingOptions().AddOns));
         }
     }
 }

@@ -62,18 +62,18 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             var sourceOnly = TargetAccuracies("SourceOnly", () => new SourceOnlyOptions());
             // Ten classes: chance is 10 %. Measured 61.9 / 60.7 / 64.3 % (seeds 0, 1, 2).
-            Assert.All(sourceOnly, a => Assert.True(a > 0.45, $"source-only real-digit accuracy {a:P1} is not far above chance"));
+            Assert.All(sourceOnly, a => Assert.True(a > 0.55, $"source-only real-digit accuracy {a:P1} is not far above chance"));
         }
 
         [Fact]
-        public void DeepCoralIsNotWorseThanSourceOnly()
+        public void DeepCoralGainsTwoPointsOverSourceOnly()
         {
             // Deep CORAL is the method that gains at this size: measured 65.8 / 65.6 / 67.5 % (seeds 0, 1, 2), +3.2 to
             // +4.9 points over source-only on every seed. DANN does not gain here (60.1 / 60.3 / 64.2 %, −0.8 on
             // average), so it is not asserted.
             double sourceOnly = TargetAccuracies("SourceOnly", () => new SourceOnlyOptions()).Average();
             double coral = TargetAccuracies("DeepCORAL", () => new DeepCoralOptions()).Average();
-            Assert.True(coral >= sourceOnly, $"Deep CORAL {coral:P1} is below source-only {sourceOnly:P1}");
+            Assert.True(coral >= sourceOnly + 0.02, $"Deep CORAL {coral:P1} is not 2 points above source-only {sourceOnly:P1}");
         }
     }
 }

@@ -25,7 +25,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             new object[] { new JanOptions() },
             new object[] { new MccOptions() },
             new object[] { new MddOptions() },
-            new object[] { new SelfTrainingOptions { SelfTrainingThreshold = 0.5f } },
+            new object[] { new SelfTrainingOptions(new SelfTrainingAddOn { Threshold = 0.5f }) },
         };
 
         [Fact]
@@ -33,7 +33,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             var ml = new MLContext(seed: 1);
             var reports = new List<TrainingProgress>();
-            var dann = Small(new DannOptions { MccWeight = 0.5f });
+            var dann = Small(new DannOptions { AddOns = { new MccAddOn { Weight = 0.5f } } });
             dann.ProgressInterval = 60;
             dann.ProgressCallback = reports.Add;
             TestData.KeyLabel(ml).Append(ml.Transforms.DomainAdapt(dann)).Fit(TestData.BlobsView(ml));
@@ -41,12 +41,13 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Contains("domain", reports.Single().Losses.Keys);
             foreach (var options in new DomainAdaptationOptions[] { new McdOptions(), new AddaOptions(), new MAddaOptions(), new ClassCriterionOptions() })
             {
-                options.MccWeight = 1;
+                options.AddOns.Add(new MccAddOn());
                 var error = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(options));
-                Assert.Equal("MccWeight", error.ParamName);
+                Assert.Equal("AddOns", error.ParamName);
+                Assert.Contains("MccAddOn", error.Message);
             }
-            Assert.Equal("MccWeight", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new MccOptions { MccWeight = 0 })).ParamName);
-            Assert.Equal("MccTemperature", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new DannOptions { MccTemperature = 0 })).ParamName);
+            Assert.Equal("AddOns", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new MccOptions(new MccAddOn { Weight = 0 }))).ParamName);
+            Assert.Equal("MccAddOn.Temperature", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new DannOptions { AddOns = { new MccAddOn { Temperature = 0 } } })).ParamName);
         }
 
         [Theory]

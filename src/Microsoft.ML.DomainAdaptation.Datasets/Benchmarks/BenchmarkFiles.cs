@@ -43,33 +43,6 @@ namespace Microsoft.ML.DomainAdaptation.Data.Benchmarks
             }
         }
 
-        /// <summary>Bilinear resize of planar channels with half-pixel centres (as the digits sample and torch's
-        /// interpolate with align_corners = false), edges clamped.</summary>
-        public static void ResizeBilinear(ReadOnlySpan<float> source, int channels, int height, int width, Span<float> destination, int newHeight, int newWidth)
-        {
-            float scaleY = (float)height / newHeight, scaleX = (float)width / newWidth;
-            for (int c = 0; c < channels; c++)
-            {
-                var src = source.Slice(c * height * width, height * width);
-                var dst = destination.Slice(c * newHeight * newWidth, newHeight * newWidth);
-                for (int y = 0; y < newHeight; y++)
-                {
-                    float sy = Math.Max((y + 0.5f) * scaleY - 0.5f, 0);
-                    int y0 = Math.Min((int)sy, height - 1), y1 = Math.Min(y0 + 1, height - 1);
-                    float wy = sy - y0;
-                    for (int x = 0; x < newWidth; x++)
-                    {
-                        float sx = Math.Max((x + 0.5f) * scaleX - 0.5f, 0);
-                        int x0 = Math.Min((int)sx, width - 1), x1 = Math.Min(x0 + 1, width - 1);
-                        float wx = sx - x0;
-                        float top = src[y0 * width + x0] * (1 - wx) + src[y0 * width + x1] * wx;
-                        float bottom = src[y1 * width + x0] * (1 - wx) + src[y1 * width + x1] * wx;
-                        dst[y * newWidth + x] = top * (1 - wy) + bottom * wy;
-                    }
-                }
-            }
-        }
-
         /// <summary>
         /// Writes pixel values (0–255, planar, <paramref name="channels"/> × h × w) as features: scaled, and resized
         /// bilinearly when the output size differs.
@@ -83,7 +56,7 @@ namespace Microsoft.ML.DomainAdaptation.Data.Benchmarks
                     destination[i] = (pixels[i] + options.OffsetImage) * options.ScaleImage;
                 return;
             }
-            ResizeBilinear(pixels, channels, height, width, destination, newHeight, newWidth);
+            Transforms.ImageVectorConvertingTransformer.ResizeBilinear(pixels, channels, height, width, destination, newHeight, newWidth);
             for (int i = 0; i < destination.Length; i++)
                 destination[i] = (destination[i] + options.OffsetImage) * options.ScaleImage;
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.DomainAdaptation.Data
@@ -96,6 +97,50 @@ namespace Microsoft.ML.DomainAdaptation.Data
                 TargetLabels = targetLabels.ToArray(),
                 TargetCount = targetLabels.Count,
             };
+        }
+
+        /// <summary>
+        /// Splits off held-out rows for validation during training: a seeded random <paramref name="fraction"/> of each domain's
+        /// rows (at most <paramref name="maxRows"/>, at least 2), so that <paramref name="keepAtLeast"/> rows per domain stay for training.
+        /// </summary>
+        public (DomainData Training, DomainData HeldOut) HoldOut(float fraction, int maxRows, int keepAtLeast, int seed)
+        {
+            var random = new Random(seed);
+            var (sourceTrain, sourceHeld) = Pick(SourceCount, "source");
+            var (targetTrain, targetHeld) = Pick(TargetCount, "target");
+            return (Subset(sourceTrain, targetTrain), Subset(sourceHeld, targetHeld));
+
+            (int[] Train, int[] Held) Pick(int count, string domain)
+            {
+                int held = Math.Min(maxRows, Math.Max(2, (int)(count * fraction)));
+                if (count - held < keepAtLeast)
+                    throw new ArgumentOutOfRangeException(nameof(DomainAdaptationOptions.Validation),
+                        $"Holding out {held} of the {count} {domain} rows for validation leaves fewer than {keepAtLeast} (a batch) to train on; lower Validation.HeldOutFraction or BatchSize.");
+                var order = Enumerable.Range(0, count).ToArray();
+                random.Shuffle(order);
+                var heldRows = order.Take(held).Order().ToArray();
+                return (order.Skip(held).Order().ToArray(), heldRows);
+            }
+        }
+
+        private DomainData Subset(int[] sourceRows, int[] targetRows) => new()
+        {
+            FeatureSize = FeatureSize,
+            ClassCount = ClassCount,
+            SourceFeatures = Rows(SourceFeatures, sourceRows),
+            SourceLabels = sourceRows.Select(r => SourceLabels[r]).ToArray(),
+            SourceCount = sourceRows.Length,
+            TargetFeatures = Rows(TargetFeatures, targetRows),
+            TargetLabels = targetRows.Select(r => TargetLabels[r]).ToArray(),
+            TargetCount = targetRows.Length,
+        };
+
+        private float[] Rows(float[] features, int[] rows)
+        {
+            var result = new float[(long)rows.Length * FeatureSize];
+            for (int i = 0; i < rows.Length; i++)
+                Array.Copy(features, (long)rows[i] * FeatureSize, result, (long)i * FeatureSize, FeatureSize);
+            return result;
         }
 
         /// <summary>Appends dense rows of a fixed width to one growing float array.</summary>

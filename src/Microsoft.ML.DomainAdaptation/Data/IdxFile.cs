@@ -48,11 +48,17 @@ namespace Microsoft.ML.DomainAdaptation
             if (!File.Exists(path))
                 throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
             using var file = File.OpenRead(path);
-            Stream stream = file;
-            if (IsGzip(file))
-                stream = new GZipStream(file, CompressionMode.Decompress);
-            using var reader = new BinaryReader(stream);
-            return Read(reader, path);
+            bool gzip = IsGzip(file);
+            using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+            try
+            {
+                return Read(stream, path);
+            }
+            catch (InvalidDataException e) when (gzip && !e.Message.Contains(path))
+            {
+                // The decompressor's own message does not name the file.
+                throw new InvalidDataException($"'{path}' is not a readable gzip file: {e.Message}", e);
+            }
         }
 
         private static bool IsGzip(FileStream file)
@@ -62,7 +68,7 @@ namespace Microsoft.ML.DomainAdaptation
             return b0 == 0x1f && b1 == 0x8b;
         }
 
-        private static IdxFile Read(BinaryReader reader, string path)
+        private static IdxFile Read(Stream reader, string path)
         {
             var magic = ReadExactly(reader, 4, path, "header");
             if (magic[0] != 0 || magic[1] != 0)
@@ -88,10 +94,11 @@ namespace Microsoft.ML.DomainAdaptation
                 if (d == 0 || d > int.MaxValue)
                     throw new InvalidDataException($"'{path}' has an invalid size {d} for dimension {i}.");
                 dims[i] = (int)d;
+                // Checked before multiplying: a corrupt header's sizes must not wrap around.
+                if (count > Array.MaxLength / elementSize / d)
+                    throw new InvalidDataException($"'{path}' declares {string.Join(" × ", dims[..(i + 1)])}… values, more than one array can hold.");
                 count *= d;
             }
-            if (count * elementSize > int.MaxValue)
-                throw new InvalidDataException($"'{path}' holds {count} values, more than one array can hold.");
             var body = ReadExactly(reader, (int)(count * elementSize), path, "values");
             var values = new float[count];
             for (int i = 0; i < values.Length; i++)
@@ -110,12 +117,28 @@ namespace Microsoft.ML.DomainAdaptation
             return new IdxFile(dims, values);
         }
 
-        private static byte[] ReadExactly(BinaryReader reader, int count, string path, string what)
+        /// <summary>Reads <paramref name="count"/> bytes. A raw file's length is checked first and a compressed stream is read
+        /// in pieces, so that a corrupt header declaring gigabytes fails as truncated instead of allocating them.</summary>
+        private static byte[] ReadExactly(Stream stream, int count, string path, string what)
         {
-            var bytes = reader.ReadBytes(count);
-            if (bytes.Length != count)
-                throw new InvalidDataException($"'{path}' is truncated: expected {count} bytes of {what}, found {bytes.Length}.");
+            if (stream.CanSeek && stream.Length - stream.Position < count)
+                throw Truncated(path, count, what, stream.Length - stream.Position);
+            const int Piece = 1 << 20;
+            var bytes = new byte[Math.Min(count, stream.CanSeek ? count : Piece)];
+            int read = 0;
+            while (read < count)
+            {
+                if (read == bytes.Length)
+                    Array.Resize(ref bytes, (int)Math.Min(count, 2L * bytes.Length));
+                int n = stream.Read(bytes, read, bytes.Length - read);
+                if (n == 0)
+                    throw Truncated(path, count, what, read);
+                read += n;
+            }
             return bytes;
         }
+
+        private static InvalidDataException Truncated(string path, int count, string what, long found) =>
+            new InvalidDataException($"'{path}' is truncated: expected {count} bytes of {what}, found {found}.");
     }
 }

@@ -56,7 +56,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         public AdaBnMethod(AdaBnOptions options, MethodContext context) : base(context) => _options = options;
 
         // Pure AdaBN trains on source batches alone, so the training statistics are the source's.
-        public override bool UsesTarget => _options.CoralWeight > 0 || Options.UsesSharedTargetLosses;
+        public override bool UsesTarget => _options.CoralWeight > 0 || Options.HasAddOns;
 
         protected override Tensor AlignmentLoss(AlignmentInputs inputs, StepState state, LossLog losses)
         {

@@ -61,16 +61,13 @@ namespace Microsoft.ML.DomainAdaptation.Methods
     internal abstract class AdaptationMethod : IDisposable
     {
         private readonly List<Module> _auxiliary = new();
-        private readonly Training.Augmentations.Augmentation _augmentation;
-        private Tensor _targetPredictionMean; // running mean of the weak view's target predictions (distribution alignment)
+        private readonly List<AddOnTerm> _addOns;
 
         protected AdaptationMethod(MethodContext context)
         {
             Options = context.Options;
             Network = new ScoringNetwork(context.Spec);
-            // Its own generator: the augmentations' draws leave libtorch's default stream (weights, other methods' noise) as it was.
-            if (Options.SelfTrainingWeight > 0)
-                _augmentation = new Training.Augmentations.Augmentation(context.Spec, context.Seed);
+            _addOns = Options.AddOns.Select(addOn => addOn.CreateTerm(context)).ToList();
         }
 
         public DomainAdaptationOptions Options { get; }
@@ -80,6 +77,16 @@ namespace Microsoft.ML.DomainAdaptation.Methods
 
         /// <summary>False for methods that never look at target rows: the loop then draws no target batch.</summary>
         public virtual bool UsesTarget => true;
+
+        /// <summary>
+        /// True when the trained modules, the optimizers and libtorch's generator are the whole state of a training, so a
+        /// checkpoint resumes it exactly. Methods and add-ons with state of their own (running class proportions or centres,
+        /// their own random generators, a frozen stage copy) say false, and <see cref="DomainAdaptationOptions.ResumeFrom"/> refuses them.
+        /// </summary>
+        public virtual bool ResumesExactly => _addOns.All(a => a.ResumesExactly);
+
+        /// <summary>The network, then every auxiliary module, in a fixed order (what a checkpoint stores).</summary>
+        public IEnumerable<Module> TrainedModules => new Module[] { Network }.Concat(_auxiliary);
 
         /// <summary>The optimizers the loop anneals; built by <see cref="CreateOptimizers"/>.</summary>
         public IReadOnlyList<optim.Optimizer> Optimizers { get; private set; }
@@ -138,15 +145,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 losses.Add("classification", classification);
                 var alignment = AlignmentLoss(inputs, state, losses);
                 total = alignment is null ? classification : classification + alignment;
-                if (Options.MccWeight > 0)
-                {
-                    var mcc = Losses.MinimumClassConfusion.Compute(inputs.TargetLogits, Options.MccTemperature);
-                    losses.Add("mcc", mcc);
-                    total = total + mcc * Options.MccWeight;
-                }
-                var selfTraining = SelfTrainingLoss(batch.TargetFeatures, state, losses);
-                if (selfTraining is not null)
-                    total = total + selfTraining;
+                total = AddOnLosses(total, batch, state, inputs, losses);
             }
             var supervised = TargetLabelLoss(batch, losses);
             if (supervised is not null)
@@ -171,36 +170,18 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         }
 
         /// <summary>
-        /// FixMatch self-training on the target batch (<see cref="DomainAdaptationOptions.SelfTrainingWeight"/>), weighted, or null
-        /// when off or still warming up. The weak view is scored without gradient (in training mode, as the batch's other
-        /// forward passes); only the strong view learns.
+        /// <paramref name="total"/> plus the weighted losses of the <see cref="DomainAdaptationOptions.AddOns"/>, in their order, on
+        /// the shared forward pass's outputs. Methods overriding <see cref="Step"/> with the shared pass add them themselves.
         /// </summary>
-        // About the last hundred target batches make the running mean.
-        private const double DistributionMomentum = 0.99;
-
-        protected Tensor SelfTrainingLoss(Tensor targetFeatures, StepState state, LossLog losses)
+        protected Tensor AddOnLosses(Tensor total, StepBatch batch, StepState state, AlignmentInputs inputs, LossLog losses)
         {
-            if (_augmentation is null || state.Progress < Options.SelfTrainingWarmup)
-                return null;
-            Tensor weak;
-            using (no_grad())
+            foreach (var addOn in _addOns)
             {
-                weak = nn.functional.softmax(Network.forward(_augmentation.Weak(targetFeatures)), 1);
-                if (Options.SelfTrainingDistributionAlignment)
-                {
-                    var batchMean = weak.mean(new long[] { 0 });
-                    if (_targetPredictionMean is null)
-                        _targetPredictionMean = batchMean.detach().clone().DetachFromDisposeScope();
-                    else
-                        _targetPredictionMean.mul_(DistributionMomentum).add_(batchMean, alpha: 1 - DistributionMomentum);
-                    weak = Losses.PseudoLabelLoss.Align(weak, _targetPredictionMean);
-                }
+                var loss = addOn.Loss(Network, batch, state, inputs, losses);
+                if (loss is not null)
+                    total = total + loss;
             }
-            var strongLogits = Network.forward(_augmentation.Strong(targetFeatures));
-            var loss = Losses.PseudoLabelLoss.Compute(weak, strongLogits, Options.SelfTrainingThreshold, out var confident);
-            losses.Add("self-training", loss);
-            losses.Add("confident target share", confident);
-            return loss * Options.SelfTrainingWeight;
+            return total;
         }
 
         /// <summary>
@@ -223,8 +204,8 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             }
             foreach (var module in _auxiliary)
                 module.Dispose();
-            _augmentation?.Dispose();
-            _targetPredictionMean?.Dispose();
+            foreach (var addOn in _addOns)
+                addOn.Dispose();
         }
     }
 }

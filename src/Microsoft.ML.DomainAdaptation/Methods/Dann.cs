@@ -14,7 +14,7 @@ namespace Microsoft.ML.DomainAdaptation
     /// <example><code>
     /// var estimator = mlContext.Transforms.DomainAdapt(new DannOptions { Iterations = 2000 });
     /// </code></example>
-    public sealed class DannOptions : DomainAdaptationOptions
+    public class DannOptions : DomainAdaptationOptions
     {
         /// <summary>Weight w of the domain loss. Default: 1. Must be non-negative.</summary>
         public float DomainLossWeight = 1f;

@@ -20,6 +20,6 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         {
         }
 
-        public override bool UsesTarget => Options.UsesSharedTargetLosses;
+        public override bool UsesTarget => Options.HasAddOns;
     }
 }

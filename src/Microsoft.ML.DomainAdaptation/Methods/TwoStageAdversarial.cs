@@ -97,6 +97,9 @@ namespace Microsoft.ML.DomainAdaptation.Methods
     /// </summary>
     internal abstract class TwoStageAdversarialMethod : AdaptationMethod
     {
+        // State of its own (running class proportions; the frozen stage copy and centres) is not in checkpoints.
+        public override bool ResumesExactly => false;
+
         private readonly TwoStageAdversarialOptions _options;
         private readonly AdversarialDiscriminator _discriminator;
 

@@ -117,6 +117,9 @@ namespace Microsoft.ML.DomainAdaptation.Methods
 
     internal sealed class WeightedMmdMethod : MmdMethod
     {
+        // State of its own (running class proportions; the frozen stage copy and centres) is not in checkpoints.
+        public override bool ResumesExactly => false;
+
         private readonly WeightedMmdOptions _options;
         private readonly ClassProportions _sourceProportions;
         private readonly ClassProportions _targetProportions;

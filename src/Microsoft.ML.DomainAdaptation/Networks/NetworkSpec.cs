@@ -1,17 +1,9 @@
 using System;
 using System.IO;
-using System.Linq;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.DomainAdaptation.Networks
 {
-    internal enum BackboneKind
-    {
-        Mlp = 1,
-        LeNet = 2,
-    }
-
     /// <summary>How the scoring network turns an embedding into class probabilities.</summary>
     internal enum HeadKind
     {
@@ -24,61 +16,66 @@ namespace Microsoft.ML.DomainAdaptation.Networks
     }
 
     /// <summary>
-    /// The architecture of a trained network, saved beside its weights so that loading rebuilds the same modules
-    /// before reading the weights into them.
+    /// The architecture of a trained network — its backbone (which describes itself, <see cref="BackboneSpec"/>) and its
+    /// head — saved beside its weights so that loading rebuilds the same modules before reading the weights into them.
     /// </summary>
-    internal sealed record NetworkSpec(
-        BackboneKind Backbone,
-        int InputSize,
-        int[] HiddenSizes,
-        int Channels,
-        int Height,
-        int Width,
-        int EmbeddingSize,
-        int ClassifierHiddenSize,
-        int ClassCount,
-        NormalizationKind Normalization = NormalizationKind.None,
-        HeadKind Head = HeadKind.Softmax)
+    internal sealed record NetworkSpec(BackboneSpec Backbone, int ClassifierHiddenSize, int ClassCount, HeadKind Head = HeadKind.Softmax)
     {
-        public nn.Module<Tensor, Tensor> CreateBackbone() => Backbone switch
-        {
-            BackboneKind.Mlp => new MlpBackbone(InputSize, HiddenSizes, EmbeddingSize, Normalization),
-            BackboneKind.LeNet => new LeNetBackbone(Channels, Height, Width, EmbeddingSize, Normalization),
-            _ => throw new InvalidOperationException($"Unknown backbone kind {Backbone}."),
-        };
+        /// <summary>Model formats before this one stored MLP and LeNet settings in one fixed record (<see cref="ReadLegacy"/>).</summary>
+        public const uint FormatWithBackboneKinds = 0x00010004;
+
+        public int InputSize => Backbone.InputSize;
+
+        public int EmbeddingSize => Backbone.EmbeddingSize;
+
+        public nn.Module<Tensor, Tensor> CreateBackbone() => Backbone.CreateModule();
 
         public ClassifierHead CreateClassifier(string name = nameof(ClassifierHead)) =>
             new ClassifierHead(EmbeddingSize, ClassifierHiddenSize, ClassCount, name);
 
         public void Write(BinaryWriter writer)
         {
-            writer.Write((int)Backbone);
-            writer.Write(InputSize);
-            writer.Write(HiddenSizes.Length);
-            foreach (int h in HiddenSizes)
-                writer.Write(h);
-            writer.Write(Channels);
-            writer.Write(Height);
-            writer.Write(Width);
-            writer.Write(EmbeddingSize);
+            Backbone.Write(writer);
             writer.Write(ClassifierHiddenSize);
             writer.Write(ClassCount);
-            writer.Write((int)Normalization);
             writer.Write((int)Head);
         }
 
-        public static NetworkSpec Read(BinaryReader reader)
+        /// <summary>Reads a description written by a model of format <paramref name="format"/>.</summary>
+        public static NetworkSpec Read(BinaryReader reader, uint format)
         {
-            var backbone = (BackboneKind)reader.ReadInt32();
-            int inputSize = reader.ReadInt32();
-            var hidden = new int[reader.ReadInt32()];
-            for (int i = 0; i < hidden.Length; i++)
-                hidden[i] = reader.ReadInt32();
-            var spec = new NetworkSpec(backbone, inputSize, hidden, reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
-                reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), (NormalizationKind)reader.ReadInt32(), (HeadKind)reader.ReadInt32());
-            if (!Enum.IsDefined(spec.Backbone) || !Enum.IsDefined(spec.Normalization) || !Enum.IsDefined(spec.Head) || spec.InputSize <= 0 || spec.EmbeddingSize <= 0 || spec.ClassCount < 2 || hidden.Any(h => h <= 0))
+            var spec = format < FormatWithBackboneKinds
+                ? ReadLegacy(reader)
+                : new NetworkSpec(BackboneSpec.Read(reader), reader.ReadInt32(), reader.ReadInt32(), (HeadKind)reader.ReadInt32());
+            if (!Enum.IsDefined(spec.Head) || spec.ClassCount < 2 || spec.ClassifierHiddenSize < 0)
                 throw new InvalidDataException($"The model's network description is invalid: {spec}.");
             return spec;
+        }
+
+        // Formats 0x00010002–3: backbone kind (1 MLP, 2 LeNet), input size, hidden sizes, C, H, W, embedding, classifier hidden,
+        // classes, normalisation, head.
+        private static NetworkSpec ReadLegacy(BinaryReader reader)
+        {
+            int kind = reader.ReadInt32();
+            int inputSize = reader.ReadInt32();
+            int hiddenCount = reader.ReadInt32();
+            if (hiddenCount < 0 || hiddenCount > 1024)
+                throw new InvalidDataException($"The model's network description is invalid: {hiddenCount} hidden layers.");
+            var hidden = new int[hiddenCount];
+            for (int i = 0; i < hidden.Length; i++)
+                hidden[i] = reader.ReadInt32();
+            var image = new ImageShape(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+            int embeddingSize = reader.ReadInt32(), classifierHidden = reader.ReadInt32(), classCount = reader.ReadInt32();
+            var normalization = (NormalizationKind)reader.ReadInt32();
+            var head = (HeadKind)reader.ReadInt32();
+            BackboneSpec backbone = kind switch
+            {
+                1 => new MlpBackboneSpec(inputSize, hidden, embeddingSize, normalization),
+                2 => new LeNetBackboneSpec(image, embeddingSize, normalization),
+                _ => throw new InvalidDataException($"The model's network description is invalid: backbone kind {kind}."),
+            };
+            backbone.CheckRead();
+            return new NetworkSpec(backbone, classifierHidden, classCount, head);
         }
     }
 }

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using Microsoft.ML.DomainAdaptation.Methods;
 
 namespace Microsoft.ML.DomainAdaptation
@@ -72,12 +74,12 @@ namespace Microsoft.ML.DomainAdaptation
         public float TargetLabelWeight = 1f;
 
         /// <summary>
-        /// Weight of the Minimum Class Confusion loss (Jin et al., ECCV 2020) on the target predictions, added to the method's own
-        /// losses: it lowers the probability mass the classifier spreads over several classes for the same target rows. Default:
-        /// 0 (off), except in <see cref="MccOptions"/>. Must be non-negative. Methods with their own optimisation phases (MCD, ADDA,
-        /// M-ADDA, class criterion) reject a non-zero value.
+        /// Losses added to the method's own at each step (<see cref="MccAddOn"/>, <see cref="SelfTrainingAddOn"/>,
+        /// <see cref="EntropyAddOn"/>, <see cref="VatAddOn"/>), e.g. <c>new DannOptions { AddOns = { new MccAddOn() } }</c>.
+        /// Default: empty (<see cref="MccOptions"/>, <see cref="SelfTrainingOptions"/> and <see cref="VadaOptions"/> start with
+        /// theirs). Methods with their own optimisation phases (MCD, ADDA, M-ADDA, class criterion) take none.
         /// </summary>
-        public float MccWeight;
+        public IList<AddOnLoss> AddOns = new List<AddOnLoss>();
 
         /// <summary>
         /// Where training runs: "cpu" (default), "cuda" or "cuda:N". CUDA needs the library built with
@@ -86,41 +88,6 @@ namespace Microsoft.ML.DomainAdaptation
         /// ONNX and score on a GPU with OnnxRuntime).
         /// </summary>
         public string Device = "cpu";
-
-        /// <summary>Temperature T of the softmax the MCC loss reads (<see cref="MccWeight"/>). Default: 2.5 (the paper's). Must be positive.</summary>
-        public float MccTemperature = 2.5f;
-
-        /// <summary>
-        /// Weight of FixMatch-style self-training on the target rows (Sohn et al., NeurIPS 2020), added to the method's own
-        /// losses: a weakly augmented view of each target batch gives pseudo-labels where its top softmax probability reaches
-        /// <see cref="SelfTrainingThreshold"/>, and a strongly augmented view of the same rows learns them by cross-entropy
-        /// (the augmentations are listed on <see cref="SelfTrainingOptions"/>). Default: 0 (off), except in
-        /// <see cref="SelfTrainingOptions"/>. Must be non-negative. Methods with their own optimisation phases (MCD, ADDA,
-        /// M-ADDA, class criterion) reject a non-zero value.
-        /// </summary>
-        public float SelfTrainingWeight;
-
-        /// <summary>
-        /// Confidence τ a pseudo-label needs (<see cref="SelfTrainingWeight"/>): the weak view's top softmax probability must be at
-        /// least τ. Default: 0.95 (FixMatch's); lower it when the source-only model is rarely that confident on the target.
-        /// Must be in (0, 1].
-        /// </summary>
-        public float SelfTrainingThreshold = 0.95f;
-
-        /// <summary>
-        /// Distribution alignment of the pseudo-labels (ReMixMatch; Berthelot et al., ICLR 2020) for <see cref="SelfTrainingWeight"/>:
-        /// the weak view's probabilities are divided by their running mean over the recent target batches (about 100) and
-        /// renormalised before the threshold, assuming the target classes are about equally frequent. Without it, a source model
-        /// that is confidently wrong on the target can pull every target row into one class. Default: true.
-        /// </summary>
-        public bool SelfTrainingDistributionAlignment = true;
-
-        /// <summary>
-        /// Share of the iterations, at the start, trained without the self-training loss (<see cref="SelfTrainingWeight"/>), so
-        /// pseudo-labels come from a network that has already learned the source. Default: 0 (self-training from the first step;
-        /// <see cref="SelfTrainingOptions"/> sets its own). Must be in [0, 1).
-        /// </summary>
-        public float SelfTrainingWarmup;
 
         /// <summary>Seed of weight initialisation and batch sampling. Default: null, which takes one from the
         /// <see cref="MLContext"/>'s random source (so <c>new MLContext(seed: 1)</c> gives repeatable models).</summary>
@@ -152,6 +119,31 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public string TrainingHistoryPath;
 
+        /// <summary>
+        /// Choosing the step without target labels: score the network every few steps on held-out rows of both domains with an
+        /// unsupervised criterion, keep the best step's weights and stop early (<see cref="TrainingValidation"/>). Default: null
+        /// (every row is trained on and the model is the last step's).
+        /// </summary>
+        public TrainingValidation Validation;
+
+        /// <summary>
+        /// A file to write the training's state to every <see cref="CheckpointInterval"/> steps (trained modules, optimizer state,
+        /// random generator, history so far), written to a temporary name and renamed. Continue a killed run with
+        /// <see cref="ResumeFrom"/>. Default: null (no checkpoints). Methods and add-ons with state of their own (weighted MMD,
+        /// ADDA, M-ADDA, self-training, VAT) are refused.
+        /// </summary>
+        public string CheckpointPath;
+
+        /// <summary>Steps between two checkpoints (<see cref="CheckpointPath"/>). Default: 500. Must be positive.</summary>
+        public int CheckpointInterval = 500;
+
+        /// <summary>
+        /// A checkpoint (<see cref="CheckpointPath"/>) to continue training from, with the same method, steps, batch size and seed
+        /// that wrote it: the final weights are those of an uninterrupted run. Not combined with <see cref="Validation"/>.
+        /// Default: null (train from the first step).
+        /// </summary>
+        public string ResumeFrom;
+
         /// <summary>The name the method reports in logs and progress.</summary>
         internal abstract string MethodName { get; }
 
@@ -161,15 +153,30 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>The backbone normalisation the method trains with, given the one the options ask for.</summary>
         internal virtual NormalizationKind RequiredNormalization(NormalizationKind requested) => requested;
 
-        /// <summary>True when the method trains with the shared step, which adds the common target losses (<see cref="MccWeight"/>,
-        /// <see cref="SelfTrainingWeight"/>).</summary>
+        /// <summary>True when the method trains with the shared step, which adds the <see cref="AddOns"/>.</summary>
         internal virtual bool UsesSharedStep => true;
 
-        /// <summary>True when a common target loss is on: methods that otherwise skip target batches must draw them.</summary>
-        internal bool UsesSharedTargetLosses => MccWeight > 0 || SelfTrainingWeight > 0;
+        /// <summary>Whether the method takes <paramref name="addOn"/>: by default every add-on when it trains with the shared step.</summary>
+        internal virtual bool SupportsAddOn(AddOnLoss addOn) => UsesSharedStep;
 
-        /// <summary>A shallow copy (same method and settings; the backbone options object is shared, not copied).</summary>
-        internal DomainAdaptationOptions ShallowCopy() => (DomainAdaptationOptions)MemberwiseClone();
+        /// <summary>True when an add-on is on: methods that otherwise skip target batches must draw them.</summary>
+        internal bool HasAddOns => AddOns is { Count: > 0 };
+
+        /// <summary>A shallow copy (same method and settings; the backbone options object is shared, not copied; the add-on list is copied, its add-ons shared).</summary>
+        internal DomainAdaptationOptions ShallowCopy()
+        {
+            var copy = (DomainAdaptationOptions)MemberwiseClone();
+            copy.AddOns = AddOns is null ? null : new List<AddOnLoss>(AddOns);
+            return copy;
+        }
+
+        /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <see cref="AddOns"/> unless it holds a <typeparamref name="T"/>
+        /// with a positive weight (the add-on a method such as <see cref="MccOptions"/> is made of).</summary>
+        internal void RequireAddOn<T>() where T : AddOnLoss
+        {
+            if (!AddOns.OfType<T>().Any(a => a.Weight > 0))
+                throw new ArgumentOutOfRangeException(nameof(AddOns), $"{nameof(AddOns)} must hold a {typeof(T).Name} with a positive weight for {MethodName}, whose loss it is.");
+        }
 
         /// <summary>Creates the method's training module.</summary>
         internal abstract AdaptationMethod CreateMethod(MethodContext context);
@@ -202,15 +209,21 @@ namespace Microsoft.ML.DomainAdaptation
             Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
             Check(TrainingHistoryPath is null || !string.IsNullOrWhiteSpace(TrainingHistoryPath), nameof(TrainingHistoryPath), TrainingHistoryPath, "must be a file path when set");
             Check(Training.TrainingDevice.TryParse(Device, out _), nameof(Device), Device, "must be \"cpu\", \"cuda\" or \"cuda:N\"");
-            Check(MccWeight >= 0 && float.IsFinite(MccWeight), nameof(MccWeight), MccWeight, "must be non-negative");
-            Check(MccTemperature > 0 && float.IsFinite(MccTemperature), nameof(MccTemperature), MccTemperature, "must be positive");
-            Check(MccWeight == 0 || UsesSharedStep, nameof(MccWeight), MccWeight,
-                $"must be 0 for {MethodName}, whose own optimisation phases do not take the shared target losses");
-            Check(SelfTrainingWeight >= 0 && float.IsFinite(SelfTrainingWeight), nameof(SelfTrainingWeight), SelfTrainingWeight, "must be non-negative");
-            Check(SelfTrainingThreshold > 0 && SelfTrainingThreshold <= 1, nameof(SelfTrainingThreshold), SelfTrainingThreshold, "must be in (0, 1]");
-            Check(SelfTrainingWarmup >= 0 && SelfTrainingWarmup < 1, nameof(SelfTrainingWarmup), SelfTrainingWarmup, "must be in [0, 1)");
-            Check(SelfTrainingWeight == 0 || UsesSharedStep, nameof(SelfTrainingWeight), SelfTrainingWeight,
-                $"must be 0 for {MethodName}, whose own optimisation phases do not take the shared target losses");
+            if (AddOns is null)
+                throw new ArgumentNullException(nameof(AddOns), $"{nameof(AddOns)} must be a list (empty for none).");
+            for (int i = 0; i < AddOns.Count; i++)
+            {
+                var addOn = AddOns[i] ?? throw new ArgumentNullException(nameof(AddOns), $"{nameof(AddOns)}[{i}] is null.");
+                if (!SupportsAddOn(addOn))
+                    throw new ArgumentOutOfRangeException(nameof(AddOns), addOn.Name,
+                        $"{nameof(AddOns)} holds {addOn.Name}, which {MethodName} does not take: its own optimisation phases do not use the shared step's add-on losses.");
+                addOn.Validate();
+            }
+            Validation?.Validate();
+            Check(CheckpointInterval > 0, nameof(CheckpointInterval), CheckpointInterval, "must be positive");
+            Check(CheckpointPath is null || !string.IsNullOrWhiteSpace(CheckpointPath), nameof(CheckpointPath), CheckpointPath, "must be a file path when set");
+            Check(ResumeFrom is null || !string.IsNullOrWhiteSpace(ResumeFrom), nameof(ResumeFrom), ResumeFrom, "must be a file path when set");
+            Check(ResumeFrom is null || Validation is null, nameof(ResumeFrom), ResumeFrom, "cannot be combined with Validation yet (the best step's weights are not in checkpoints)");
             ValidateMethodOptions();
             if (RequiredNormalization(Backbone.Normalization) == NormalizationKind.BatchNorm)
                 Check(BatchSize >= 2, nameof(BatchSize), BatchSize, "must be at least 2 with batch normalisation (batch statistics of one row are undefined)");

@@ -312,13 +312,15 @@ namespace Microsoft.ML.DomainAdaptation
             Log($"{candidate.Name}: fitted in {candidate.FitTime.TotalSeconds:F1} s; {string.Join(", ", scores.Select(s => $"{s.Key} {s.Value:G4}"))}");
         }
 
-        /// <summary>A source-only baseline with <paramref name="template"/>'s shared settings (every field of the common options) and no target loss.</summary>
+        /// <summary>A source-only baseline with <paramref name="template"/>'s shared settings (every field of the common options) no add-on loss and no history file.</summary>
         internal static SourceOnlyOptions MakeSourceOnly(DomainAdaptationOptions template)
         {
             var baseline = new SourceOnlyOptions();
             foreach (var field in typeof(DomainAdaptationOptions).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
                 field.SetValue(baseline, field.GetValue(template));
-            baseline.MccWeight = 0;
+            // The baseline is the plain network: no add-on loss, and no history file of its own to overwrite the method's.
+            baseline.AddOns = new List<AddOnLoss>();
+            baseline.TrainingHistoryPath = null;
             baseline.Validate();
             return baseline;
         }

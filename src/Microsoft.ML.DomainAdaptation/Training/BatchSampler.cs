@@ -36,6 +36,16 @@ namespace Microsoft.ML.DomainAdaptation.Training
         /// <summary>The next batch's features and labels (created in the caller's dispose scope).</summary>
         public (Tensor Features, Tensor Labels) Next()
         {
+            Advance();
+            using var index = tensor(_batch);
+            return (_features.index_select(0, index), _labels.index_select(0, index));
+        }
+
+        /// <summary>Draws the next batch's rows without gathering them (a resumed training replays its samplers this way).</summary>
+        public void Skip() => Advance();
+
+        private void Advance()
+        {
             if (_next + _batchSize > _order.Length)
             {
                 _random.Shuffle(_order);
@@ -43,8 +53,6 @@ namespace Microsoft.ML.DomainAdaptation.Training
             }
             Array.Copy(_order, _next, _batch, 0, _batchSize);
             _next += _batchSize;
-            using var index = tensor(_batch);
-            return (_features.index_select(0, index), _labels.index_select(0, index));
         }
 
         public void Dispose()

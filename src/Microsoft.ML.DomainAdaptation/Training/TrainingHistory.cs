@@ -56,6 +56,12 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>The method that trained, e.g. "DANN".</summary>
         public string Method { get; }
 
+        /// <summary>
+        /// The step whose weights the model holds: the last step, or with <see cref="TrainingValidation.KeepBest"/> the best-scoring
+        /// one. 0 for a history read from CSV (the CSV does not store it).
+        /// </summary>
+        public int SelectedStep { get; internal init; }
+
         /// <summary>The steps in order.</summary>
         public IReadOnlyList<TrainingStep> Steps => _steps;
 

@@ -47,6 +47,10 @@ namespace Microsoft.ML.DomainAdaptation.Training
             {
                 torch.manual_seed(seed);
                 var random = new Random(seed);
+                DomainData heldOut = null;
+                if (options.Validation is not null)
+                    (data, heldOut) = data.HoldOut(options.Validation.HeldOutFraction, options.Validation.MaxHeldOutRows, options.BatchSize, unchecked(seed * 31 + 11));
+                using var validation = heldOut is null ? null : new ValidationMonitor(options.Validation, heldOut);
 
                 using var method = options.CreateMethod(new MethodContext(options, spec, seed));
                 int restoreThreads = 0; // libtorch's count, put back after a training on the policy's count
@@ -68,10 +72,28 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     On(device, TensorCopy.FromSpan(data.TargetLabels)), options.BatchSize, new Random(random.Next()));
 
                 using var labeledTarget = options.UseTargetLabels ? LabeledTargetSampler(data, options.BatchSize, new Random(random.Next()), device) : null;
+                int start = 0;
+                System.Collections.Generic.List<TrainingStep> restored = null;
+                if ((options.ResumeFrom ?? options.CheckpointPath) is not null && !method.ResumesExactly)
+                    throw new ArgumentOutOfRangeException(options.ResumeFrom is not null ? nameof(options.ResumeFrom) : nameof(options.CheckpointPath),
+                        $"{options.MethodName}{(options.AddOns.Count > 0 ? " with its add-ons" : "")} keeps training state that checkpoints do not store " +
+                        "(running statistics, its own random generators or a frozen stage copy), so it cannot be resumed exactly; train it without checkpoints.");
+                if (options.ResumeFrom is not null)
+                {
+                    (start, restored) = Checkpoint.Read(options.ResumeFrom, options, seed, method);
+                    // The samplers are seeded: replaying their draws puts them where the checkpointed run was.
+                    for (int i = 0; i < start; i++)
+                    {
+                        source.Skip();
+                        if (method.UsesTarget)
+                            target.Skip();
+                        labeledTarget?.Skip();
+                    }
+                }
                 TrainingHistory history;
                 try
                 {
-                    history = Run(host, options, method, source, target, labeledTarget);
+                    history = Run(host, options, method, source, target, labeledTarget, validation, seed, start, restored);
                     using (no_grad())
                         method.CompleteTraining(source.Features, target.Features);
                 }
@@ -119,21 +141,25 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 On(device, TensorCopy.FromSpan(rows.Select(i => data.TargetLabels[i]).ToArray())), Math.Min(batchSize, rows.Length), random);
         }
 
-        private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target, BatchSampler labeledTarget)
+        private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target,
+            BatchSampler labeledTarget, ValidationMonitor validation, int seed, int start, System.Collections.Generic.List<TrainingStep> restored)
         {
             using var channel = host.Start("Training");
             using var progressChannel = host.StartProgressChannel($"{options.MethodName} training");
             int iterations = options.Iterations;
-            int done = 0;
+            int done = start;
             progressChannel.SetHeader(new ProgressHeader(null, new[] { "iterations" }), e => e.SetProgress(0, done, iterations));
             channel.Info($"{options.MethodName}: training {iterations} steps, batch {options.BatchSize} per domain, {torch.get_num_threads()} threads (OpenMP wait: {ThreadPolicy.WaitPolicyStatus}), malloc tuning {MallocTuning.Status}.");
 
             var clock = Stopwatch.StartNew();
             var losses = new LossLog();
             var lastFinite = losses.Snapshot();
-            var steps = new System.Collections.Generic.List<TrainingStep>(iterations);
+            var steps = restored ?? new System.Collections.Generic.List<TrainingStep>(iterations);
+            double elapsedBefore = steps.Count > 0 ? steps[^1].ElapsedSeconds : 0;
+            if (start > 0)
+                channel.Info($"{options.MethodName}: resuming at step {start + 1} from checkpoint '{options.ResumeFrom}'.");
             method.SetTrainingMode(true);
-            for (int step = 0; step < iterations; step++)
+            for (int step = start; step < iterations; step++)
             {
                 host.CheckAlive();
                 options.CancellationToken.ThrowIfCancellationRequested();
@@ -166,16 +192,40 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 }
 
                 done = step + 1;
-                steps.Add(new TrainingStep(done, learningRate, clock.Elapsed.TotalSeconds, lastFinite, losses.SchedulesSnapshot()));
+                var logged = lastFinite;
+                bool stop = false;
+                if (validation is not null && validation.IsDue(done, iterations))
+                {
+                    double score;
+                    (score, stop) = validation.Score(method.Network, done);
+                    logged = new System.Collections.Generic.Dictionary<string, float>(lastFinite) { [validation.LossName] = (float)score };
+                    channel.Info($"{options.MethodName}: step {done}, {validation.LossName} {score:G5} (best at step {validation.BestStep}).");
+                }
+                steps.Add(new TrainingStep(done, learningRate, elapsedBefore + clock.Elapsed.TotalSeconds, logged, losses.SchedulesSnapshot()));
+                if (options.CheckpointPath is not null && done % options.CheckpointInterval == 0 && done < iterations)
+                    Checkpoint.Write(options.CheckpointPath, options, seed, done, method, steps);
                 if (done % options.ProgressInterval == 0 || done == iterations)
                 {
                     var report = new TrainingProgress(options.MethodName, done, iterations, lastFinite, learningRate, clock.Elapsed);
                     channel.Info(report.ToString());
                     options.ProgressCallback?.Invoke(report);
                 }
+                if (stop)
+                {
+                    channel.Info($"{options.MethodName}: stopped early at step {done}: {options.Validation.Patience} scores without improvement since step {validation.BestStep}.");
+                    break;
+                }
             }
-            channel.Info($"{options.MethodName}: {iterations} steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalSeconds / iterations * 1000:F1} s per 1,000 steps).");
-            var history = new TrainingHistory(options.MethodName, steps);
+            if (validation is not null && options.Validation.KeepBest)
+            {
+                validation.RestoreBest(method.Network);
+                channel.Info($"{options.MethodName}: keeping the weights of step {validation.BestStep}, the best {validation.LossName}.");
+            }
+            channel.Info($"{options.MethodName}: {done} steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalSeconds / done * 1000:F1} s per 1,000 steps).");
+            var history = new TrainingHistory(options.MethodName, steps)
+            {
+                SelectedStep = validation is not null && options.Validation.KeepBest ? validation.BestStep : done,
+            };
             if (options.TrainingHistoryPath is not null)
             {
                 history.WriteCsv(options.TrainingHistoryPath);

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DomainAdaptation.Data;
+using Microsoft.ML.DomainAdaptation.Networks;
 using Microsoft.ML.DomainAdaptation.Training;
 using Microsoft.ML.Runtime;
 
@@ -22,6 +23,8 @@ namespace Microsoft.ML.DomainAdaptation
             Contracts.CheckValue(env, nameof(env));
             _host = env.Register(nameof(DomainAdaptationEstimator));
             _host.CheckValue(options, nameof(options));
+            // Before the first TorchSharp use (Validate parses Device): F# Interactive on Debian 12 needs a patched native library.
+            Native.LibTorchSharpPreload.EnsureLoadable();
             options.Validate();
             _options = options;
         }
@@ -81,6 +84,8 @@ namespace Microsoft.ML.DomainAdaptation
             if (!featureType.IsKnownSize)
                 throw SchemaErrors.Mismatch(nameof(input), "feature", o.FeatureColumnName, "known-size vector of Single", featureType.ToString());
             int featureSize = featureType.Size;
+            // The architecture is checked against the column before any row is read (size, pixel layout).
+            o.Backbone.CreateSpec(featureSize, o.RequiredNormalization(o.Backbone.Normalization)).CheckColumnLayout(featureType, o.FeatureColumnName);
             var labelColumn = schema[o.LabelColumnName];
             var labelType = (KeyDataViewType)labelColumn.Type;
             if (labelType.RawType != typeof(uint))
@@ -99,8 +104,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             var o = _options;
             int featureSize = data.FeatureSize;
-            var spec = o.Backbone.CreateSpec(featureSize, o.ClassifierHiddenSize, data.ClassCount);
-            spec = spec with { Head = o.Head, Normalization = o.RequiredNormalization(spec.Normalization) };
+            var spec = new NetworkSpec(o.Backbone.CreateSpec(featureSize, o.RequiredNormalization(o.Backbone.Normalization)), o.ClassifierHiddenSize, data.ClassCount, o.Head);
             if (data.SourceCount < o.BatchSize)
                 throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"BatchSize ({o.BatchSize}) is larger than the {data.SourceCount} source rows; lower it.");
             if (data.TargetCount < o.BatchSize)

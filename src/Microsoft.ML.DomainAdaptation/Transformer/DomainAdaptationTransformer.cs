@@ -133,19 +133,7 @@ namespace Microsoft.ML.DomainAdaptation
         public void ExportToOnnx(string path)
         {
             _host.CheckNonEmpty(path, nameof(path));
-            string full = Path.GetFullPath(path);
-            string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-            try
-            {
-                using (var file = File.Create(temporary))
-                    ExportToOnnx(file);
-                File.Move(temporary, full, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temporary))
-                    File.Delete(temporary);
-            }
+            AtomicFile.Write(path, (Stream file) => ExportToOnnx(file));
         }
 
         /// <summary>Writes the network as an ONNX model to <paramref name="stream"/>; see <see cref="ExportToOnnx(string)"/>.</summary>
@@ -161,7 +149,8 @@ namespace Microsoft.ML.DomainAdaptation
         public void Dispose() => _network.Dispose();
 
         /// <summary>The model format this version writes (and the newest it reads).</summary>
-        internal const uint FormatVersion = 0x00010003; // The nearest-centre head's scale 1 / 2σ² among the weights.
+        internal const uint FormatVersion = NetworkSpec.FormatWithBackboneKinds; // Each backbone stores its own settings under its kind name.
+        private const uint FormatWithCentreScale = 0x00010003; // The nearest-centre head's scale 1 / 2σ² among the weights.
         private const uint FormatWithoutCentreScale = 0x00010002; // Label column name, size and SHA-256 of the weights.
 
         private static VersionInfo GetVersionInfo() => new VersionInfo(
@@ -213,6 +202,7 @@ namespace Microsoft.ML.DomainAdaptation
                     $"(model format 0x{ctx.Header.ModelVerWritten:X8}, readable from 0x{ctx.Header.ModelVerReadable:X8}); this version reads formats up to 0x{FormatVersion:X8}. " +
                     "Load it with the version that saved it or a newer one.");
             ctx.CheckAtModel(GetVersionInfo());
+            Native.LibTorchSharpPreload.EnsureLoadable(); // a model loaded before any training (Debian 12 without a patched build output)
             string method = ctx.LoadNonEmptyString();
             string feature = ctx.LoadNonEmptyString();
             string embedding = ctx.LoadNonEmptyString();
@@ -222,7 +212,7 @@ namespace Microsoft.ML.DomainAdaptation
             int featureSize = ctx.Reader.ReadInt32();
             if (featureSize <= 0)
                 throw new InvalidDataException($"The domain adaptation model is corrupt: feature size {featureSize}.");
-            var spec = NetworkSpec.Read(ctx.Reader);
+            var spec = NetworkSpec.Read(ctx.Reader, ctx.Header.ModelVerWritten);
             var classNames = ctx.Reader.ReadBoolean() ? ClassNames.Read(ctx.Reader, spec.ClassCount) : null;
             long weightsLength = ctx.Reader.ReadInt64();
             byte[] weightsHash = ctx.Reader.ReadBytes(32);
@@ -237,7 +227,7 @@ namespace Microsoft.ML.DomainAdaptation
             {
                 using var reader = new BinaryReader(new MemoryStream(weights));
                 // Older weights lack the centre scale, which then stays 1: the probabilities they were saved with.
-                network.load(reader, strict: ctx.Header.ModelVerWritten >= FormatVersion);
+                network.load(reader, strict: ctx.Header.ModelVerWritten >= FormatWithCentreScale);
             }
             catch
             {

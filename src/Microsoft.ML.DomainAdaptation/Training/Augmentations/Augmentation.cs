@@ -7,7 +7,7 @@ namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
 {
     /// <summary>
     /// Random views of a batch for consistency training, drawn from one seeded generator so a run repeats exactly.
-    /// Images (LeNet backbone, rows of C × H × W planar pixels):
+    /// Images (image backbones, rows of C × H × W planar pixels):
     /// <list type="bullet">
     /// <item><b>weak</b>: a random integer translation of up to ⌊size / 8⌋ pixels per axis (3 at 28 × 28), edges replicated
     /// (pad + crop); no flip (digits and text are not mirror-invariant).</item>
@@ -16,7 +16,7 @@ namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
     /// Gaussian noise of 0.15 image standard deviations.</item>
     /// </list>
     /// Intensities are changed relative to each image's own mean and standard deviation, so the views do not depend on
-    /// whether pixels are 0–255, 0–1 or −1–1. Plain vectors (MLP backbone) have no geometry: weak adds Gaussian noise of 0.1
+    /// whether pixels are 0–255, 0–1 or −1–1. Plain vectors (e.g. the MLP backbone) have no geometry: weak adds Gaussian noise of 0.1
     /// per-feature batch standard deviations; strong zeroes 20 % of the features (feature dropout, the features' mean for
     /// standardised inputs) and adds noise of 0.3 standard deviations.
     /// </summary>
@@ -33,8 +33,9 @@ namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
         /// <param name="seed">Seed of the augmentations' own generator (separate from libtorch's default one).</param>
         public Augmentation(NetworkSpec spec, long seed)
         {
-            _images = spec.Backbone == BackboneKind.LeNet;
-            _imageShape = new long[] { spec.Channels, spec.Height, spec.Width };
+            _images = spec.Backbone.Image is not null;
+            if (spec.Backbone.Image is ImageShape image)
+                _imageShape = new long[] { image.Channels, image.Height, image.Width };
             _generator = new Generator(unchecked((ulong)seed), CPU);
         }
 

@@ -1,0 +1,104 @@
+using Microsoft.ML.DomainAdaptation.Methods;
+using Microsoft.ML.DomainAdaptation.Networks;
+using Microsoft.ML.DomainAdaptation.Training.Augmentations;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DomainAdaptation
+{
+    /// <summary>
+    /// FixMatch-style self-training on the target rows (Sohn et al., NeurIPS 2020):
+    /// <c>w · (1/n) Σ_i 1[max p(weak(x_t,i)) ≥ τ] · CE(C(G(strong(x_t,i))), argmax p(weak(x_t,i)))</c>. A weakly augmented view of
+    /// each target batch gives pseudo-labels where its top softmax probability reaches <see cref="Threshold"/>, and a strongly
+    /// augmented view of the same rows learns them (the augmentations are listed on <see cref="SelfTrainingOptions"/>). Logged
+    /// as "self-training" and "confident target share".
+    /// </summary>
+    /// <example><code>
+    /// var options = new DannOptions { AddOns = { new SelfTrainingAddOn { Threshold = 0.9f } } };
+    /// </code></example>
+    public sealed class SelfTrainingAddOn : AddOnLoss
+    {
+        /// <summary>
+        /// Confidence τ a pseudo-label needs: the weak view's top softmax probability must be at least τ. Default: 0.95
+        /// (FixMatch's); lower it when the source-only model is rarely that confident on the target. Must be in (0, 1].
+        /// </summary>
+        public float Threshold = 0.95f;
+
+        /// <summary>
+        /// Distribution alignment of the pseudo-labels (ReMixMatch; Berthelot et al., ICLR 2020): the weak view's probabilities
+        /// are divided by their running mean over the recent target batches (about 100) and renormalised before the threshold,
+        /// assuming the target classes are about equally frequent. Without it, a source model that is confidently wrong on the
+        /// target can pull every target row into one class. Default: true.
+        /// </summary>
+        public bool DistributionAlignment = true;
+
+        /// <summary>
+        /// Share of the iterations, at the start, trained without this loss, so pseudo-labels come from a network that has
+        /// already learned the source. Default: 0 (from the first step). Must be in [0, 1).
+        /// </summary>
+        public float Warmup;
+
+        internal override string Name => nameof(SelfTrainingAddOn);
+
+        internal override void Validate()
+        {
+            base.Validate();
+            DomainAdaptationOptions.Check(Threshold > 0 && Threshold <= 1, $"{Name}.{nameof(Threshold)}", Threshold, "must be in (0, 1]");
+            DomainAdaptationOptions.Check(Warmup >= 0 && Warmup < 1, $"{Name}.{nameof(Warmup)}", Warmup, "must be in [0, 1)");
+        }
+
+        internal override AddOnTerm CreateTerm(MethodContext context) => new Term(this, context);
+
+        private sealed class Term : AddOnTerm
+        {
+            // Its own generator (and running mean) are not in checkpoints.
+            public override bool ResumesExactly => false;
+
+            // About the last hundred target batches make the running mean.
+            private const double DistributionMomentum = 0.99;
+
+            private readonly SelfTrainingAddOn _options;
+            private readonly Augmentation _augmentation;
+            private Tensor _targetPredictionMean; // running mean of the weak view's target predictions
+
+            public Term(SelfTrainingAddOn options, MethodContext context)
+            {
+                _options = options;
+                // Its own generator: the augmentations' draws leave libtorch's default stream (weights, other methods' noise) as it was.
+                _augmentation = new Augmentation(context.Spec, context.Seed);
+            }
+
+            /// <remarks>The weak view is scored without gradient (in training mode, as the batch's other forward passes); only the strong view learns.</remarks>
+            public override Tensor Loss(ScoringNetwork network, StepBatch batch, StepState state, AlignmentInputs inputs, LossLog losses)
+            {
+                if (state.Progress < _options.Warmup)
+                    return null;
+                var targetFeatures = batch.TargetFeatures;
+                Tensor weak;
+                using (no_grad())
+                {
+                    weak = nn.functional.softmax(network.forward(_augmentation.Weak(targetFeatures)), 1);
+                    if (_options.DistributionAlignment)
+                    {
+                        var batchMean = weak.mean(new long[] { 0 });
+                        if (_targetPredictionMean is null)
+                            _targetPredictionMean = batchMean.detach().clone().DetachFromDisposeScope();
+                        else
+                            _targetPredictionMean.mul_(DistributionMomentum).add_(batchMean, alpha: 1 - DistributionMomentum);
+                        weak = Losses.PseudoLabelLoss.Align(weak, _targetPredictionMean);
+                    }
+                }
+                var strongLogits = network.forward(_augmentation.Strong(targetFeatures));
+                var loss = Losses.PseudoLabelLoss.Compute(weak, strongLogits, _options.Threshold, out var confident);
+                losses.Add("self-training", loss);
+                losses.Add("confident target share", confident);
+                return loss * _options.Weight;
+            }
+
+            public override void Dispose()
+            {
+                _augmentation.Dispose();
+                _targetPredictionMean?.Dispose();
+            }
+        }
+    }
+}

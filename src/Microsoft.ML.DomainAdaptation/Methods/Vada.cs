@@ -1,0 +1,41 @@
+namespace Microsoft.ML.DomainAdaptation
+{
+    /// <summary>
+    /// Virtual Adversarial Domain Adaptation (VADA; Shu, Bui, Narui &amp; Ermon, ICLR 2018): DANN plus the cluster assumption on
+    /// the target, <c>L = CE(C(G(x_s)), y_s) + λ_d · L_d + λ_s · L_v(x_s) + λ_t · (L_c(x_t) + L_v(x_t))</c>, where L_d is DANN's
+    /// domain loss (<see cref="DannOptions"/>), L_c the conditional entropy of the target predictions (<see cref="EntropyAddOn"/>)
+    /// and L_v the virtual adversarial loss (<see cref="VatAddOn"/>). These options are DANN's with the two add-ons in
+    /// <see cref="DomainAdaptationOptions.AddOns"/>; change their weights there.
+    /// </summary>
+    /// <remarks>
+    /// Defaults: the paper's digits setting λ_d = 0.01 (<see cref="DannOptions.DomainLossWeight"/>), λ_s = 1
+    /// (<see cref="VatAddOn.SourceWeight"/>), λ_t = 0.01 (the entropy's and the target VAT's <see cref="AddOnLoss.Weight"/>), VAT
+    /// radius ε = 3.5 (<see cref="VatAddOn"/>); ξ = 0.01 instead of 1e-6, which float32 does not resolve (see <see cref="VatAddOn"/>). Changed from the paper: the domain loss goes through DANN's gradient
+    /// reversal with its warm start instead of alternating discriminator and generator updates, and training is this library's
+    /// SGD with the annealed learning rate instead of Adam (1e-3), so every method here shares one optimiser; the paper's
+    /// instance normalisation of the inputs is left to the data preparation. The paper's MNIST → SVHN setting takes λ_s = 0.
+    /// </remarks>
+    /// <example><code>
+    /// var estimator = mlContext.Transforms.DomainAdapt(new VadaOptions { Backbone = new LeNetBackboneOptions() });
+    /// </code></example>
+    public sealed class VadaOptions : DannOptions
+    {
+        /// <summary>Makes VADA options: DANN with λ_d = 0.01, an <see cref="EntropyAddOn"/> of weight 0.01 and a
+        /// <see cref="VatAddOn"/> of weight 0.01 on the target and 1 on the source.</summary>
+        public VadaOptions()
+        {
+            DomainLossWeight = 0.01f;
+            AddOns.Add(new EntropyAddOn { Weight = 0.01f });
+            AddOns.Add(new VatAddOn { Weight = 0.01f, SourceWeight = 1f });
+        }
+
+        internal override string MethodName => "VADA";
+
+        internal override void ValidateMethodOptions()
+        {
+            base.ValidateMethodOptions();
+            RequireAddOn<EntropyAddOn>();
+            RequireAddOn<VatAddOn>();
+        }
+    }
+}

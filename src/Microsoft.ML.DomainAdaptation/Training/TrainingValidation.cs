@@ -1,0 +1,183 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.DomainAdaptation.Data;
+using Microsoft.ML.DomainAdaptation.Networks;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DomainAdaptation
+{
+    /// <summary>
+    /// Chooses the training step without target labels: every <see cref="Interval"/> steps the network is scored with an
+    /// unsupervised <see cref="Scorer"/> on rows of both domains held out from training; the model keeps the best-scoring
+    /// step's weights (<see cref="KeepBest"/>) and training stops after <see cref="Patience"/> scores without improvement.
+    /// Set it on <see cref="DomainAdaptationOptions.Validation"/>.
+    /// </summary>
+    /// <remarks>
+    /// The scores go into the training history as the loss "validation &lt;scorer&gt;" at the steps that were scored, so the
+    /// history CSV and <c>mlnet-da report</c> show them; <see cref="TrainingHistory.SelectedStep"/> says which step the model
+    /// holds. Held-out rows are not trained on. Scorers that retrain (<see cref="ValidationScorer.ReverseValidation"/>) are
+    /// too costly here; rank whole trainings with <see cref="DomainAdaptationExperiment"/> instead.
+    /// </remarks>
+    /// <example><code>
+    /// var options = new DannOptions { Validation = new TrainingValidation { Interval = 250, Patience = 4 } };
+    /// </code></example>
+    public sealed class TrainingValidation
+    {
+        /// <summary>
+        /// The criterion, higher is better. Default: <see cref="ValidationScorer.SoftNeighborhoodDensity"/> (SND; Saito et al.,
+        /// ICCV 2021), the best of the scorers that need no retraining over the twelve measured runs of samples/ModelSelection.
+        /// </summary>
+        public ValidationScorer Scorer = ValidationScorer.SoftNeighborhoodDensity;
+
+        /// <summary>Steps between two scores (the last step is always scored). Default: 250. Must be positive.</summary>
+        public int Interval = 250;
+
+        /// <summary>Keep the weights of the best-scoring step rather than the last. Default: true.</summary>
+        public bool KeepBest = true;
+
+        /// <summary>Stop after this many scores in a row without improvement; null never stops early. Default: null.</summary>
+        public int? Patience;
+
+        /// <summary>Share of each domain's rows held out from training for scoring. Default: 0.1. Must be in (0, 0.5].</summary>
+        public float HeldOutFraction = 0.1f;
+
+        /// <summary>Most held-out rows per domain (a seeded sample). Default: 1000. Must be at least 2.</summary>
+        public int MaxHeldOutRows = 1000;
+
+        internal void Validate()
+        {
+            if (Scorer is null)
+                throw new ArgumentNullException($"{nameof(DomainAdaptationOptions.Validation)}.{nameof(Scorer)}", "A validation scorer is required.");
+            if (Scorer is ReverseValidationScorer)
+                throw new ArgumentOutOfRangeException($"{nameof(DomainAdaptationOptions.Validation)}.{nameof(Scorer)}", Scorer.Name,
+                    "Reverse validation trains a model per score, too costly during training; use SND, DEV, IWV or entropy here, or rank whole trainings with DomainAdaptationExperiment.");
+            Check(Interval > 0, nameof(Interval), Interval, "must be positive");
+            Check(Patience is null || Patience > 0, nameof(Patience), Patience, "must be positive when set");
+            Check(HeldOutFraction > 0 && HeldOutFraction <= 0.5f, nameof(HeldOutFraction), HeldOutFraction, "must be in (0, 0.5]");
+            Check(MaxHeldOutRows >= 2, nameof(MaxHeldOutRows), MaxHeldOutRows, "must be at least 2");
+        }
+
+        private static void Check(bool condition, string name, object value, string requirement) =>
+            DomainAdaptationOptions.Check(condition, $"{nameof(DomainAdaptationOptions.Validation)}.{name}", value, requirement);
+
+        internal TrainingValidation Clone() => (TrainingValidation)MemberwiseClone();
+    }
+}
+
+namespace Microsoft.ML.DomainAdaptation.Training
+{
+    /// <summary>
+    /// Runs a <see cref="TrainingValidation"/> inside the training loop: scores the network on the held-out rows, remembers the
+    /// best step's weights (a copy of the scoring network's state) and says when to stop.
+    /// </summary>
+    internal sealed class ValidationMonitor : IDisposable
+    {
+        private const int ScoringBatch = 256;
+        private readonly TrainingValidation _settings;
+        private readonly DomainData _heldOut;
+        private Dictionary<string, Tensor> _best;
+        private double _bestScore = double.NegativeInfinity;
+        private int _sinceBest;
+
+        public ValidationMonitor(TrainingValidation settings, DomainData heldOut)
+        {
+            _settings = settings;
+            _heldOut = heldOut;
+            LossName = $"validation {settings.Scorer.Name}";
+        }
+
+        /// <summary>The name the scores have in the training history.</summary>
+        public string LossName { get; }
+
+        /// <summary>The step whose weights are kept (the best so far), 1-based; 0 before the first score.</summary>
+        public int BestStep { get; private set; }
+
+        public bool IsDue(int done, int iterations) => done % _settings.Interval == 0 || done == iterations;
+
+        /// <summary>Scores the network at step <paramref name="done"/>; returns the score and whether training should stop.</summary>
+        public (double Score, bool Stop) Score(ScoringNetwork network, int done)
+        {
+            bool training = network.training;
+            network.eval();
+            ValidationSet set;
+            try
+            {
+                var (sourceEmbeddings, sourceProbabilities) = Outputs(network, _heldOut.SourceFeatures, _heldOut.SourceCount, _heldOut.FeatureSize);
+                var (targetEmbeddings, targetProbabilities) = Outputs(network, _heldOut.TargetFeatures, _heldOut.TargetCount, _heldOut.FeatureSize);
+                set = new ValidationSet(sourceEmbeddings, sourceProbabilities, _heldOut.SourceLabels.Select(l => (int)l).ToArray(), targetEmbeddings, targetProbabilities);
+            }
+            finally
+            {
+                network.train(training);
+            }
+            double score = _settings.Scorer.Score(set);
+            // NaN (undefined score) never counts as an improvement.
+            if (score > _bestScore || BestStep == 0)
+            {
+                if (score > _bestScore)
+                    _bestScore = score;
+                BestStep = done;
+                _sinceBest = 0;
+                if (_settings.KeepBest)
+                    Remember(network);
+            }
+            else
+            {
+                _sinceBest++;
+            }
+            return (score, _settings.Patience is int patience && _sinceBest >= patience);
+        }
+
+        /// <summary>Puts the best step's weights back into <paramref name="network"/> (when <see cref="TrainingValidation.KeepBest"/>).</summary>
+        public void RestoreBest(ScoringNetwork network)
+        {
+            if (_best is null)
+                return;
+            using var noGrad = no_grad();
+            foreach (var (name, tensor) in network.state_dict())
+                tensor.copy_(_best[name]);
+        }
+
+        private void Remember(ScoringNetwork network)
+        {
+            DisposeBest();
+            using var noGrad = no_grad();
+            _best = network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope());
+        }
+
+        private static (float[][] Embeddings, float[][] Probabilities) Outputs(ScoringNetwork network, float[] features, int rows, int width)
+        {
+            var embeddings = new float[rows][];
+            var probabilities = new float[rows][];
+            var device = network.classifier.parameters().First().device;
+            for (int start = 0; start < rows; start += ScoringBatch)
+            {
+                using var scope = NewDisposeScope();
+                int count = Math.Min(ScoringBatch, rows - start);
+                var input = TensorCopy.FromSpan(features.AsSpan(start * width, count * width), count, width).to(device);
+                var (embedding, probability) = network.Score(input);
+                var e = embedding.cpu().data<float>().ToArray();
+                var p = probability.cpu().data<float>().ToArray();
+                int es = e.Length / count, ps = p.Length / count;
+                for (int i = 0; i < count; i++)
+                {
+                    embeddings[start + i] = e.AsSpan(i * es, es).ToArray();
+                    probabilities[start + i] = p.AsSpan(i * ps, ps).ToArray();
+                }
+            }
+            return (embeddings, probabilities);
+        }
+
+        private void DisposeBest()
+        {
+            if (_best is null)
+                return;
+            foreach (var tensor in _best.Values)
+                tensor.Dispose();
+            _best = null;
+        }
+
+        public void Dispose() => DisposeBest();
+    }
+}

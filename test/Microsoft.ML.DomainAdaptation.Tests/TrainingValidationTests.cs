@@ -1,0 +1,83 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML;
+using Xunit;
+
+namespace Microsoft.ML.DomainAdaptation.Tests
+{
+    /// <summary>
+    /// Validation during training on a scripted score sequence: scores at every interval, early stopping after
+    /// <see cref="TrainingValidation.Patience"/> scores without improvement, and the model holding the best step's weights.
+    /// </summary>
+    public sealed class TrainingValidationTests
+    {
+        /// <summary>Returns the scripted scores in turn and records the first held-out target row's embedding at each call.</summary>
+        private sealed class ScriptedScorer : ValidationScorer
+        {
+            private readonly double[] _scores;
+            public readonly List<float[]> Embeddings = new();
+
+            public ScriptedScorer(params double[] scores) => _scores = scores;
+
+            public override string Name => "Scripted";
+
+            public override double Score(ValidationSet set)
+            {
+                Embeddings.Add(set.TargetEmbeddings[0].ToArray());
+                return _scores[Embeddings.Count - 1];
+            }
+        }
+
+        private static (DomainAdaptationTransformer Model, float[][] Embeddings) Fit(ScriptedScorer scorer, bool keepBest, int? patience)
+        {
+            var ml = new MLContext(seed: 1);
+            var data = TestData.KeyLabel(ml).Fit(TestData.BlobsView(ml)).Transform(TestData.BlobsView(ml));
+            var options = TestData.Tiny(new DannOptions());
+            options.Iterations = 100;
+            options.Validation = new TrainingValidation { Scorer = scorer, Interval = 10, KeepBest = keepBest, Patience = patience, HeldOutFraction = 0.2f };
+            var model = ml.Transforms.DomainAdapt(options).Fit(data);
+            return (model, TestData.Column(model.Transform(data), "Embedding"));
+        }
+
+        [Fact]
+        public void StopsAfterPatienceScoresWithoutImprovementAndKeepsTheBestStep()
+        {
+            var scorer = new ScriptedScorer(0.1, 0.5, 0.4, 0.3, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9);
+            var (model, embeddings) = Fit(scorer, keepBest: true, patience: 2);
+
+            var history = model.TrainingHistory;
+            Assert.Equal(40, history.Steps.Count); // scores at 10, 20 (best), 30, 40: two without improvement
+            Assert.Equal(20, history.SelectedStep);
+            Assert.Equal(new[] { (10, 0.1), (20, 0.5), (30, 0.4), (40, 0.3) },
+                history.Series("validation Scripted").Select(p => (p.Iteration, Math.Round(p.Value, 6))).ToArray());
+            // The model scores the held-out row exactly as the network did at step 20, not as at step 40.
+            Assert.Contains(embeddings, e => e.SequenceEqual(scorer.Embeddings[1]));
+            Assert.DoesNotContain(embeddings, e => e.SequenceEqual(scorer.Embeddings[3]));
+        }
+
+        [Fact]
+        public void WithoutKeepBestTheModelIsTheLastStepAndWithoutPatienceTrainingRunsToTheEnd()
+        {
+            var scorer = new ScriptedScorer(Enumerable.Range(0, 10).Select(i => i == 1 ? 1.0 : 0.0).ToArray());
+            var (model, embeddings) = Fit(scorer, keepBest: false, patience: null);
+            Assert.Equal(100, model.TrainingHistory.Steps.Count);
+            Assert.Equal(100, model.TrainingHistory.SelectedStep);
+            Assert.Equal(10, scorer.Embeddings.Count);
+            Assert.Contains(embeddings, e => e.SequenceEqual(scorer.Embeddings[9]));
+            Assert.DoesNotContain(embeddings, e => e.SequenceEqual(scorer.Embeddings[1]));
+        }
+
+        [Fact]
+        public void ReverseValidationAndBadSettingsAreRefusedNamingTheOption()
+        {
+            var ml = new MLContext();
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { Scorer = ValidationScorer.ReverseValidation } }));
+            Assert.Equal("Validation.Scorer", error.ParamName);
+            error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { HeldOutFraction = 0.9f } }));
+            Assert.Equal("Validation.HeldOutFraction", error.ParamName);
+        }
+    }
+}
