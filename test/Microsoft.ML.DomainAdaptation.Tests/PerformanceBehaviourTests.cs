@@ -112,10 +112,10 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         [Fact]
         public void DefaultThreadsAreOneForSmallNetworksWithoutConvolutions()
         {
-            using var mlp = new Networks.ScoringNetwork(new Networks.NetworkSpec(Networks.BackboneKind.Mlp, 512, new[] { 256 }, 0, 0, 0, 100, 100, 10));
+            using var mlp = new Networks.ScoringNetwork(new Networks.NetworkSpec(new MlpBackboneOptions().CreateSpec(512, NormalizationKind.None), 100, 10));
             Assert.Equal(1, ThreadPolicy.DefaultThreads(mlp, 64)); // (512·256 + 256·100 + 100·100 + 100·10) · 64 = 10.7 M multiply-adds
             Assert.Null(ThreadPolicy.DefaultThreads(mlp, 256)); // 43 M
-            using var lenet = new Networks.ScoringNetwork(new Networks.NetworkSpec(Networks.BackboneKind.LeNet, 784, Array.Empty<int>(), 1, 28, 28, 100, 100, 10));
+            using var lenet = new Networks.ScoringNetwork(new Networks.NetworkSpec(new LeNetBackboneOptions { Channels = 1, Height = 28, Width = 28 }.CreateSpec(784, NormalizationKind.None), 100, 10));
             Assert.Null(ThreadPolicy.DefaultThreads(lenet, 1));
         }
 
