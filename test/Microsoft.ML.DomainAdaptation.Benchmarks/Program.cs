@@ -12,19 +12,30 @@ using Microsoft.ML.DomainAdaptation;
 using Microsoft.ML.DomainAdaptation.Samples;
 using Microsoft.ML.Transforms;
 
-// Performance benchmark: per method, training time per 1,000 steps after warm-up, whole Fit time (IDataView reading
-// included), scoring throughput of Transform and of a raw batched forward, PredictionEngine latency, peak RSS and RSS
-// growth over a long run. Prints tables; exits with 1 when a method's exported ONNX model differs from its transformer
+// Performance benchmark: per method, training time per 1,000 steps in the first Fit of a fresh process (each method in
+// its own child process) and at steady state (after warm-up, in a process that has trained before), estimated GFLOP/s
+// against a measured peak (a libtorch GEMM), whole Fit time (IDataView reading included), scoring throughput of Transform
+// and of a raw batched forward, PredictionEngine latency, peak RSS and RSS growth over a long run; then the first Fit of
+// some methods again while a load it starts itself keeps one core busy, with the given threads and with one.
+// Prints tables; exits with 1 when a method's exported ONNX model differs from its transformer
 // (max |Δ| on Score above 1e-5, or another predicted class).
 //   dotnet run --project test/Microsoft.ML.DomainAdaptation.Benchmarks -c Release -- [--steps 1000] [--threads 2]
 //       [--methods SourceOnly,DANN,... | all] [--networks lenet,mlp] [--score-rows 100000 (also the ONNX scoring section, run on the first method)] [--soak-steps 20000] [--quick]
+//       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300] [--gap-rows 10000 (0: skip)]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
+//   Internal modes, used by the benchmark on itself: --child-fit NETWORK:METHOD (one Fit, prints a FIRSTFIT line) and
+//   --burn SECONDS (one spinning thread that stops after SECONDS or when its parent exits).
+if (args.Length == 2 && args[0] == "--burn")
+{
+    Burn(double.Parse(args[1], CultureInfo.InvariantCulture));
+    return;
+}
 var arguments = new Dictionary<string, string>();
 for (int i = 0; i < args.Length; i++)
 {
-    if (args[i] == "--quick")
-        arguments["quick"] = "true";
+    if (args[i] is "--quick" or "--default-threads")
+        arguments[args[i][2..]] = "true";
     else if (args[i].StartsWith("--") && i + 1 < args.Length)
         arguments[args[i][2..]] = args[++i];
     else
@@ -47,9 +58,55 @@ var referenceNames = new Dictionary<string, string>
 var sideBySide = new List<string>();
 var networks = arguments.GetValueOrDefault("networks", "lenet,mlp").Split(',');
 
+if (arguments.TryGetValue("child-gap", out var childGap))
+{
+    // DomainGap.Measure on random 100-d rows, this many per domain, in a fresh process: seconds and peak RSS.
+    int perDomain = int.Parse(childGap);
+    var gapRandom = new Random(0);
+    float[][] GapRows(double shift) => Enumerable.Range(0, perDomain)
+        .Select(_ => Enumerable.Range(0, 100).Select(_ => (float)(gapRandom.NextDouble() + shift)).ToArray()).ToArray();
+    var gapSource = GapRows(0);
+    var gapTarget = GapRows(0.1);
+    TorchSharp.torch.zeros(1).Dispose(); // libtorch loaded: its code is in the RSS before measuring
+    double rssBefore = RssMiB();
+    var gapClock = Stopwatch.StartNew();
+    double gapMmd = DomainGap.Mmd(gapSource, gapTarget, maxRowsPerDomain: perDomain);
+    double mmdSeconds = gapClock.Elapsed.TotalSeconds, mmdPeak = PeakRssMiB();
+    DomainGap.ProxyADistance(gapSource, gapTarget, maxRowsPerDomain: perDomain);
+    Console.WriteLine(FormattableString.Invariant($"GAP {mmdSeconds:F1} {mmdPeak:F0} {rssBefore:F0} {gapMmd:G4} {gapClock.Elapsed.TotalSeconds - mmdSeconds:F1} {PeakRssMiB():F0}"));
+    return;
+}
+if (arguments.TryGetValue("child-fit", out var childFit))
+{
+    // One Fit in this fresh process: every step timed, the first included.
+    var parts = childFit.Split(':');
+    var childMl = new MLContext(seed: 0);
+    var (childTraining, _, _, childBackbone, _) = parts[0] == "lenet" ? LeNetData(childMl) : MlpData(childMl, 512);
+    var childOptions = BenchmarkOptions(parts[1], childBackbone, steps, arguments.ContainsKey("default-threads") ? null : threads);
+    TimeSpan childEnd = default;
+    childOptions.ProgressInterval = steps;
+    childOptions.ProgressCallback = p => childEnd = p.Elapsed;
+    var startStat = ProcessStat();
+    var childClock = Stopwatch.StartNew();
+    var childModel = childMl.Transforms.Conversion.MapValueToKey("Label").Append(childMl.Transforms.DomainAdapt(childOptions)).Fit(childTraining);
+    double childFitSeconds = childClock.Elapsed.TotalSeconds;
+    var endStat = ProcessStat();
+    childModel.LastTransformer.Dispose();
+    Console.Error.WriteLine($"child: OpenMP wait {Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.WaitPolicyStatus}, malloc tuning {Microsoft.ML.DomainAdaptation.Training.MallocTuning.Status}");
+    Console.WriteLine(FormattableString.Invariant($"FIRSTFIT {childEnd.TotalMilliseconds / steps * 1000:F0} {childFitSeconds:F2} {TorchSharp.torch.get_num_threads()} {PeakRssMiB():F0} ") +
+        FormattableString.Invariant($"{(endStat.MinorFaults - startStat.MinorFaults) / (double)steps:F0} {(endStat.UserSeconds - startStat.UserSeconds) / steps * 1000:F1} {(endStat.SystemSeconds - startStat.SystemSeconds) / steps * 1000:F1}"));
+    return;
+}
+
+// As an application whose first use of libtorch is a training would: the library's native settings before libtorch loads.
+Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured();
+Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
 TorchSharp.torch.set_num_threads(threads);
-Console.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} (torch.set_num_threads), processors: {Environment.ProcessorCount}, " +
-    $"CPU: {CpuModel()}, .NET {Environment.Version}, steps timed: {steps - warmup} after {warmup} warm-up");
+Console.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} (torch.set_num_threads), OpenMP wait: {Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.WaitPolicyStatus}, processors: {Environment.ProcessorCount}, " +
+    $"CPU: {CpuModel()}, .NET {Environment.Version}, steps timed: {steps - warmup} after {warmup} warm-up; " +
+    $"malloc tuning: {(Environment.GetEnvironmentVariable("MLNET_DA_MALLOC_TUNING") is string tuning ? $"MLNET_DA_MALLOC_TUNING={tuning}" : "default (on with glibc)")}");
+double peakGflops = GemmPeakGflops(threads);
+Console.WriteLine($"measured peak: {peakGflops:F1} GFLOP/s (libtorch float GEMM 1024 × 1024 × 1024, {threads} threads, best of 20)");
 Console.WriteLine();
 
 var ml = new MLContext(seed: 0);
@@ -65,16 +122,15 @@ foreach (var network in networks)
         "mlp" => MlpData(ml, 512),
         _ => throw new ArgumentException($"Unknown network '{network}' (lenet, mlp)."),
     };
+    // This process's own Fits measure the steady state: one short training first, so none of them is the process's first.
+    {
+        var warm = BenchmarkOptions(methods[0], backbone, Math.Min(steps, 100), threads);
+        ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DomainAdapt(warm)).Fit(training).LastTransformer.Dispose();
+    }
     foreach (var method in methods)
     {
-        var options = DomainAdaptationMethods.Create(method);
-        options.Backbone = backbone is LeNetBackboneOptions
-            ? new LeNetBackboneOptions { Normalization = options.Backbone.Normalization }
-            : new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
-        options.Iterations = steps;
-        options.BatchSize = 64;
-        options.Seed = 0;
-        options.NumberOfThreads = threads;
+        var first = ChildFit(network, method, steps, threads, defaultThreads: false);
+        var options = BenchmarkOptions(method, backbone, steps, threads);
         TimeSpan atWarmup = default, atEnd = default;
         options.ProgressInterval = 1;
         options.ProgressCallback = p =>
@@ -91,7 +147,7 @@ foreach (var network in networks)
         double gflops = stepFlops / (msPer1000 / 1000 / 1000) / 1e9;
 
         var (transformRowsPerSecond, rawRowsPerSecond, latencyMicroseconds) = Scoring(ml, model.LastTransformer, scoring, scoreRows);
-        rows.Add($"| {network} | {method} | {msPer1000:F0} | {gflops:F1} | {fitSeconds:F1} | {overhead * 100:F1} % | {transformRowsPerSecond:N0} | {rawRowsPerSecond:N0} | {transformRowsPerSecond / rawRowsPerSecond * 100:F0} % | {latencyMicroseconds:F0} | {PeakRssMiB():F0} |");
+        rows.Add($"| {network} | {method} | {first.MsPer1000:F0} | {first.UserSecondsPer1000:F1} + {first.SystemSecondsPer1000:F1} | {first.FaultsPerStep:N0} | {msPer1000:F0} | {first.MsPer1000 / msPer1000:F2} | {gflops:F1} | {gflops / peakGflops * 100:F0} % | {fitSeconds:F1} | {overhead * 100:F1} % | {transformRowsPerSecond:N0} | {rawRowsPerSecond:N0} | {transformRowsPerSecond / rawRowsPerSecond * 100:F0} % | {latencyMicroseconds:F0} | {PeakRssMiB():F0} |");
         Console.WriteLine(rows[^1]);
         double targetAccuracy = ml.MulticlassClassification.Evaluate(model.Transform(targetTest)).MicroAccuracy;
         if (method == methods[0])
@@ -110,8 +166,10 @@ foreach (var network in networks)
 }
 
 Console.WriteLine();
-Console.WriteLine("| network | method | ms / 1000 steps | GFLOP/s (est.) | Fit s | Fit overhead | Transform rows/s | raw forward rows/s | Transform / raw | PredictionEngine µs/row | peak RSS MiB |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+Console.WriteLine($"Training: ms per 1,000 steps in the first Fit of a fresh process (every step, each method in its own child process) and at " +
+    $"steady state (after {warmup} warm-up steps, in a process that has trained before); GFLOP/s estimated at steady state, against the measured peak of {peakGflops:F1}.");
+Console.WriteLine("| network | method | first Fit ms / 1000 | first Fit CPU s / 1000 (user + system) | first Fit page faults / step | steady ms / 1000 | first / steady | GFLOP/s (est.) | of peak | Fit s | Fit overhead | Transform rows/s | raw forward rows/s | Transform / raw | PredictionEngine µs/row | peak RSS MiB |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var row in rows)
     Console.WriteLine(row);
 
@@ -151,7 +209,58 @@ if (sideBySide.Count > 0)
         Console.WriteLine(row);
 }
 
+// Busy cores: the first Fit of some methods again while one spinning thread of another process (bounded in time, it
+// stops by itself) keeps a core busy, with the benchmark's threads and with the library's default (NumberOfThreads unset).
+var busyMethods = arguments.GetValueOrDefault("busy-methods", quick ? "SourceOnly" : "SourceOnly,DANN").Split(',', StringSplitOptions.RemoveEmptyEntries)
+    .Where(m => m != "none").ToArray();
+if (busyMethods.Length > 0)
+{
+    int busySteps = int.Parse(arguments.GetValueOrDefault("busy-steps", quick ? "60" : "300"));
+    var busyRows = new List<string>();
+    foreach (var network in networks)
+    {
+        foreach (var method in busyMethods)
+        {
+            var quiet = ChildFit(network, method, busySteps, threads, defaultThreads: false);
+            var quietDefault = ChildFit(network, method, busySteps, threads, defaultThreads: true);
+            using var burner = StartBurner(seconds: 600);
+            var busy = ChildFit(network, method, busySteps, threads, defaultThreads: false);
+            var busyDefault = ChildFit(network, method, busySteps, threads, defaultThreads: true);
+            burner.Kill();
+            busyRows.Add($"| {network} | {method} | {threads} | {quiet.MsPer1000:F0} | {busy.MsPer1000:F0} | {busy.MsPer1000 / quiet.MsPer1000:F2} | " +
+                $"{quietDefault.Threads} | {quietDefault.MsPer1000:F0} | {busyDefault.MsPer1000:F0} | {busyDefault.MsPer1000 / quietDefault.MsPer1000:F2} |");
+            Console.WriteLine(busyRows[^1]);
+        }
+    }
+    Console.WriteLine();
+    Console.WriteLine($"Busy core: first Fit ms per 1,000 steps ({busySteps} steps, fresh process each), without and with one spinning thread of another process; " +
+        "'default' leaves NumberOfThreads unset (the library picks the threads; OMP_WAIT_POLICY as the library sets it).");
+    Console.WriteLine("| network | method | threads | quiet | busy | busy / quiet | default threads | default quiet | default busy | busy / quiet |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+    foreach (var row in busyRows)
+        Console.WriteLine(row);
+}
+
+// Distances: DomainGap (the report's MMD and proxy A-distance) on 100-d rows, in a fresh process for its peak RSS.
+int gapRows = int.Parse(arguments.GetValueOrDefault("gap-rows", quick ? "1000" : "10000"));
+if (gapRows > 0)
+{
+    var start = new ProcessStartInfo(Environment.ProcessPath) { RedirectStandardOutput = true };
+    if (!Environment.ProcessPath.EndsWith("Benchmarks", StringComparison.Ordinal))
+        start.ArgumentList.Add(typeof(VectorRow).Assembly.Location);
+    start.ArgumentList.Add("--child-gap");
+    start.ArgumentList.Add(gapRows.ToString());
+    using var process = Process.Start(start);
+    string line = process.StandardOutput.ReadToEnd().Split('\n').FirstOrDefault(l => l.StartsWith("GAP ")) ?? "GAP ? ? ? ? ? ?";
+    process.WaitForExit();
+    var v = line.Split(' ');
+    Console.WriteLine();
+    Console.WriteLine($"DomainGap on {gapRows:N0} rows per domain of 100-d (fresh process, {v[3]} MiB before): median-heuristic MMD² {v[4]} in {v[1]} s, " +
+        $"peak RSS {v[2]} MiB; then the proxy A-distance (ML.NET L-BFGS) in {v[5]} s, peak RSS {v[6]} MiB");
+}
+
 // Memory soak: RSS after warm-up vs at the end of a long run (MLP, DANN: the cheapest step that touches every part of the loop).
+if (soakSteps > 0)
 {
     var (training, _, _, backbone, _) = MlpData(ml, 512);
     var options = new DannOptions { Backbone = backbone };
@@ -169,6 +278,105 @@ if (sideBySide.Count > 0)
     ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DomainAdapt(options)).Fit(training);
     Console.WriteLine();
     Console.WriteLine($"memory soak (MLP 512-d, DANN, {soakSteps} steps): RSS {rssAtWarmup:F0} MiB after {options.ProgressInterval} steps, {rssAtEnd:F0} MiB at the end: growth {(rssAtEnd - rssAtWarmup) / rssAtWarmup * 100:F1} %");
+}
+
+static DomainAdaptationOptions BenchmarkOptions(string method, BackboneOptions backbone, int steps, int? threads)
+{
+    var options = DomainAdaptationMethods.Create(method);
+    options.Backbone = backbone is LeNetBackboneOptions
+        ? new LeNetBackboneOptions { Normalization = options.Backbone.Normalization }
+        : new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
+    options.Iterations = steps;
+    options.BatchSize = 64;
+    options.Seed = 0;
+    options.NumberOfThreads = threads;
+    return options;
+}
+
+// One Fit in a fresh child process (this program with --child-fit): ms per 1,000 steps over all its steps, the whole
+// Fit's seconds, the threads it trained with and its peak RSS.
+static (double MsPer1000, double FitSeconds, int Threads, double PeakRssMiB, double FaultsPerStep, double UserSecondsPer1000, double SystemSecondsPer1000) ChildFit(string network, string method, int steps, int threads, bool defaultThreads)
+{
+    var start = new ProcessStartInfo(Environment.ProcessPath)
+    {
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+    };
+    if (!Environment.ProcessPath.EndsWith("Benchmarks", StringComparison.Ordinal))
+        start.ArgumentList.Add(typeof(VectorRow).Assembly.Location); // run through the dotnet host
+    foreach (var argument in new[] { "--child-fit", $"{network}:{method}", "--steps", steps.ToString(), "--threads", threads.ToString() })
+        start.ArgumentList.Add(argument);
+    if (defaultThreads)
+        start.ArgumentList.Add("--default-threads");
+    using var process = Process.Start(start);
+    var stderr = process.StandardError.ReadToEndAsync();
+    string stdout = process.StandardOutput.ReadToEnd();
+    process.WaitForExit();
+    var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("FIRSTFIT "));
+    if (process.ExitCode != 0 || line is null)
+        throw new InvalidOperationException($"The child Fit of {method} on {network} failed (exit {process.ExitCode}): {stderr.Result}{stdout}");
+    var v = line.Split(' ');
+    double D(int i) => double.Parse(v[i], CultureInfo.InvariantCulture);
+    return (D(1), D(2), int.Parse(v[3]), D(4), D(5), D(6), D(7));
+}
+
+// Minor page faults and CPU seconds (user, system) of this process so far, from /proc/self/stat (clock ticks of 1/100 s).
+static (long MinorFaults, double UserSeconds, double SystemSeconds) ProcessStat()
+{
+    string stat = File.ReadAllText("/proc/self/stat");
+    var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // f[0] is field 3 (state)
+    return (long.Parse(f[7]), long.Parse(f[11]) / 100.0, long.Parse(f[12]) / 100.0);
+}
+
+// A child process spinning one thread (this program with --burn): the load of another job on a shared machine.
+static Process StartBurner(double seconds)
+{
+    var start = new ProcessStartInfo(Environment.ProcessPath);
+    if (!Environment.ProcessPath.EndsWith("Benchmarks", StringComparison.Ordinal))
+        start.ArgumentList.Add(typeof(VectorRow).Assembly.Location);
+    start.ArgumentList.Add("--burn");
+    start.ArgumentList.Add(seconds.ToString(CultureInfo.InvariantCulture));
+    return Process.Start(start);
+}
+
+// Spins until `seconds` have passed or the parent process is gone (its parent id becomes another process's).
+static void Burn(double seconds)
+{
+    int parent = ParentProcessId();
+    var clock = Stopwatch.StartNew();
+    double x = 0;
+    while (clock.Elapsed.TotalSeconds < seconds && ParentProcessId() == parent)
+    {
+        for (int i = 0; i < 10_000_000; i++)
+            x += Math.Sqrt(i);
+    }
+    GC.KeepAlive(x);
+}
+
+static int ParentProcessId()
+{
+    // /proc/self/stat: pid (comm) state ppid ...; comm may hold spaces, so read after the last ')'.
+    string stat = File.ReadAllText("/proc/self/stat");
+    return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+}
+
+// The best of 20 float GEMMs 1024 × 1024 × 1024 through libtorch, in GFLOP/s: the machine's reachable peak for dense work.
+static double GemmPeakGflops(int threads)
+{
+    TorchSharp.torch.set_num_threads(threads);
+    using var scope = TorchSharp.torch.NewDisposeScope();
+    var a = TorchSharp.torch.rand(1024, 1024);
+    var b = TorchSharp.torch.rand(1024, 1024);
+    double best = double.MaxValue;
+    for (int i = 0; i < 23; i++)
+    {
+        using var inner = TorchSharp.torch.NewDisposeScope();
+        var clock = Stopwatch.StartNew();
+        a.mm(b);
+        if (i >= 3)
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+    }
+    return 2.0 * 1024 * 1024 * 1024 / best / 1e9;
 }
 
 // Forward + backward passes of one batch through the backbone per step, relative to source-only (for the GFLOP/s estimate):

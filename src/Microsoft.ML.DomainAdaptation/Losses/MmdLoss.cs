@@ -97,12 +97,27 @@ namespace Microsoft.ML.DomainAdaptation.Losses
             return sourceTerm + targetTerm - 2 * cross;
         }
 
-        /// <summary>‖z_i − z_j‖² for every pair of rows of the joint batch z = (source rows, then target rows).</summary>
+        /// <summary>‖z_i − z_j‖² for every pair of rows of the joint batch z = (source rows, then target rows); the diagonal is exactly 0.</summary>
         public static Tensor JointSquaredDistances(Tensor source, Tensor target)
         {
             using var scope = NewDisposeScope();
             var joint = cat(new[] { source, target }, 0);
-            return (joint.unsqueeze(0) - joint.unsqueeze(1)).pow(2).sum(2).MoveToOuterDisposeScope();
+            long all = joint.shape[0];
+            return SquaredDistances(joint, joint).masked_fill(eye(all, dtype: ScalarType.Bool, device: joint.device), 0).MoveToOuterDisposeScope();
+        }
+
+        /// <summary>
+        /// ‖a_i − b_j‖² for every row i of <paramref name="a"/> (n × d) and j of <paramref name="b"/> (m × d), as an n × m
+        /// tensor, by the Gram expansion ‖a_i‖² + ‖b_j‖² − 2 a_i·b_j (one matrix product: O(n·m + (n + m)·d) memory, not
+        /// the O(n·m·d) of broadcasting a_i − b_j). Rounding can make the expansion slightly negative: it is clamped at 0.
+        /// <paramref name="bSquaredNorms"/> (‖b_j‖², m) may be passed when it is reused over many blocks of rows of a.
+        /// </summary>
+        public static Tensor SquaredDistances(Tensor a, Tensor b, Tensor bSquaredNorms = null)
+        {
+            using var scope = NewDisposeScope();
+            var aNorms = a.pow(2).sum(1, keepdim: true);
+            var bNorms = (bSquaredNorms ?? b.pow(2).sum(1)).unsqueeze(0);
+            return (aNorms + bNorms).addmm(a, b.t(), beta: 1, alpha: -2).clamp_min(0).MoveToOuterDisposeScope();
         }
 
         /// <summary>The mean heuristic: mean squared distance between distinct rows of the joint batch (detached) + ε.</summary>

@@ -93,7 +93,14 @@ namespace Microsoft.ML.DomainAdaptation
         /// <see cref="MLContext"/>'s random source (so <c>new MLContext(seed: 1)</c> gives repeatable models).</summary>
         public int? Seed;
 
-        /// <summary>Threads libtorch uses (process-wide). Default: null, which leaves libtorch's setting as it is.</summary>
+        /// <summary>
+        /// Threads libtorch trains with (a process-wide setting, left as set after training); between 1 and the processor count.
+        /// Default: null, which trains a small network without convolutions (fewer than 32 M multiply-adds per batch forward
+        /// pass, e.g. a 512-d MLP at batch 64) on one thread and others on libtorch's default (one per core), putting libtorch's
+        /// count back afterwards. On a machine shared with other busy processes, fewer threads than cores is often faster: a
+        /// thread waiting for a descheduled partner stalls every operation (the library also sets OpenMP's passive wait policy
+        /// before libtorch loads; README, Benchmark).
+        /// </summary>
         public int? NumberOfThreads;
 
         /// <summary>Steps between two progress reports on the MLContext log and <see cref="ProgressCallback"/>. Default: 100.</summary>
@@ -204,7 +211,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
             Check(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
             Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be non-negative");
-            Check(NumberOfThreads is null || NumberOfThreads > 0, nameof(NumberOfThreads), NumberOfThreads, "must be positive when set");
+            Check(NumberOfThreads is null || NumberOfThreads > 0 && NumberOfThreads <= Environment.ProcessorCount, nameof(NumberOfThreads), NumberOfThreads, $"must be between 1 and the processor count ({Environment.ProcessorCount}) when set");
             Check(TargetLabelWeight >= 0 && float.IsFinite(TargetLabelWeight), nameof(TargetLabelWeight), TargetLabelWeight, "must be non-negative");
             Check(ProgressInterval > 0, nameof(ProgressInterval), ProgressInterval, "must be positive");
             Check(TrainingHistoryPath is null || !string.IsNullOrWhiteSpace(TrainingHistoryPath), nameof(TrainingHistoryPath), TrainingHistoryPath, "must be a file path when set");

@@ -115,20 +115,131 @@ namespace Microsoft.ML.DomainAdaptation
             return (Math.Min((double)wrong / (2 * n), 0.5), n);
         }
 
+        /// <summary>Values of a block of squared distances: 2^20 doubles (8 MiB; a block's temporaries are several times that).</summary>
+        private const long BlockValues = 1L << 20;
+
         /// <returns>Unbiased MMD² and σ² (the median squared distance between distinct pooled rows).</returns>
-        internal static (double Mmd, double Bandwidth) MedianHeuristicMmd(IReadOnlyList<float[]> source, IReadOnlyList<float[]> target)
+        /// <remarks>
+        /// The N × N distances (N = source + target rows) are never held at once: every pass computes them again, a block
+        /// of rows at a time (<paramref name="blockValues"/> values), from the Gram expansion (<see cref="MmdLoss.SquaredDistances"/>).
+        /// Memory is O(N·D + block); time is a few passes of O(N²·D). The median (torch.median's: the lower middle value of
+        /// the N(N − 1)/2 distances i &lt; j) is found exactly by narrowing a histogram of <paramref name="bins"/> bins until
+        /// its bin holds at most <paramref name="collectLimit"/> values, which are then sorted.
+        /// </remarks>
+        internal static (double Mmd, double Bandwidth) MedianHeuristicMmd(IReadOnlyList<float[]> source, IReadOnlyList<float[]> target,
+            long blockValues = BlockValues, int bins = 4096, long collectLimit = 1 << 22)
         {
             using var scope = NewDisposeScope();
-            var s = ToTensor(source);
-            var t = ToTensor(target);
-            var distances = MmdLoss.JointSquaredDistances(s, t);
-            long all = distances.shape[0];
-            var upper = distances.masked_select(ones(all, all, dtype: ScalarType.Bool).triu(1));
-            double sigma2 = upper.median().item<double>();
+            var z = cat(new[] { ToTensor(source), ToTensor(target) }, 0);
+            var norms = z.pow(2).sum(1);
+            long n = source.Count, m = target.Count, all = n + m;
+            long pairs = all * (all - 1) / 2;
+            long blockRows = Math.Clamp(blockValues / all, 1, all);
+            var columns = arange(all, dtype: ScalarType.Int64);
+
+            // Calls visit(distances of rows [start, start + rows) to every row, mask of the pairs i < j) block by block.
+            void ForEachBlock(Action<long, long, Tensor, Tensor> visit)
+            {
+                for (long start = 0; start < all; start += blockRows)
+                {
+                    using var blockScope = NewDisposeScope();
+                    long rows = Math.Min(blockRows, all - start);
+                    var rowIndex = arange(start, start + rows, dtype: ScalarType.Int64).unsqueeze(1);
+                    var d = MmdLoss.SquaredDistances(z.narrow(0, start, rows), z, norms)
+                        .masked_fill(rowIndex == columns.unsqueeze(0), 0); // exactly 0 from a row to itself
+                    visit(start, rows, d, columns.unsqueeze(0) > rowIndex);
+                }
+            }
+
+            double sum = 0; // of all pairs, for a degenerate median; summed on the first pass
+            // The median: the value of rank k among the pairs. The search keeps a range [low, high) holding it, `below` pairs
+            // under low; each pass bins the range's values at boundaries between their min and max (comparisons only, so a
+            // value falls on the same side of a boundary in every pass) and narrows to the bin holding rank k.
+            long k = (pairs - 1) / 2, below = 0;
+            double low = 0, high = double.PositiveInfinity, sigma2 = double.NaN;
+            bool firstPass = true;
+            while (double.IsNaN(sigma2))
+            {
+                double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+                long underLow = 0, inRangeCount = 0;
+                ForEachBlock((_, _, d, upper) =>
+                {
+                    var values = d.masked_select(upper);
+                    underLow += (values < low).sum().item<long>();
+                    var inRange = values.masked_select((values >= low).logical_and(values < high));
+                    inRangeCount += inRange.numel();
+                    if (firstPass)
+                        sum += values.sum().item<double>();
+                    if (inRange.numel() > 0)
+                    {
+                        lo = Math.Min(lo, inRange.min().item<double>());
+                        hi = Math.Max(hi, inRange.max().item<double>());
+                    }
+                });
+                below = underLow;
+                firstPass = false;
+                if (lo == hi || inRangeCount <= collectLimit)
+                {
+                    sigma2 = lo == hi ? lo : Collect(low, high)[(int)(k - below)];
+                    break;
+                }
+                // bins − 1 boundaries strictly inside (lo, hi]: bin b holds the values with b boundaries at or below them.
+                var boundaries = linspace(lo, hi, bins + 1, dtype: ScalarType.Float64).narrow(0, 1, bins - 1);
+                var counts = zeros(bins, dtype: ScalarType.Int64);
+                ForEachBlock((_, _, d, upper) =>
+                {
+                    var values = d.masked_select(upper);
+                    var inRange = values.masked_select((values >= low).logical_and(values < high));
+                    counts.add_(bucketize(inRange, boundaries, right: true).bincount(null, bins));
+                });
+                var histogram = counts.data<long>().ToArray();
+                var edges = boundaries.data<double>().ToArray();
+                int bin = 0;
+                long seen = below;
+                while (seen + histogram[bin] <= k)
+                    seen += histogram[bin++];
+                double newLow = bin == 0 ? low : edges[bin - 1], newHigh = bin == bins - 1 ? high : edges[bin];
+                if (newLow == low && newHigh == high)
+                {
+                    // No progress (boundaries collapsed onto neighbouring doubles): take the values as they are.
+                    sigma2 = Collect(low, high)[(int)(k - below)];
+                    break;
+                }
+                (low, high) = (newLow, newHigh);
+            }
+
+            // The sorted values of the pairs in [from, to).
+            List<double> Collect(double from, double to)
+            {
+                var collected = new List<double>();
+                ForEachBlock((_, _, d, upper) =>
+                {
+                    var values = d.masked_select(upper);
+                    collected.AddRange(values.masked_select((values >= from).logical_and(values < to)).data<double>().ToArray());
+                });
+                collected.Sort();
+                return collected;
+            }
             if (!(sigma2 > 0))
-                sigma2 = Math.Max(upper.mean().item<double>(), MmdLoss.BandwidthEpsilon);
-            var k = (-distances / (2 * sigma2)).exp();
-            return (MmdLoss.FromKernelMatrix(k, source.Count, target.Count, unbiased: true).item<double>(), sigma2);
+                sigma2 = Math.Max(sum / pairs, MmdLoss.BandwidthEpsilon);
+
+            // Last pass: kernel sums per domain pair (the diagonal, exp(0) = 1 per row, left out of the within-domain sums).
+            double sourceSum = 0, targetSum = 0, crossSum = 0;
+            ForEachBlock((start, rows, d, _) =>
+            {
+                var kernel = (-d / (2 * sigma2)).exp();
+                long sourceRows = Math.Clamp(n - start, 0, rows);
+                if (sourceRows > 0)
+                {
+                    var s = kernel.narrow(0, 0, sourceRows);
+                    sourceSum += s.narrow(1, 0, n).sum().item<double>() - sourceRows;
+                    crossSum += s.narrow(1, n, m).sum().item<double>();
+                }
+                if (rows > sourceRows)
+                    targetSum += kernel.narrow(0, sourceRows, rows - sourceRows).narrow(1, n, m).sum().item<double>() - (rows - sourceRows);
+            });
+            double mmd = sourceSum / (n * (n - 1.0)) + targetSum / (m * (m - 1.0)) - 2 * crossSum / ((double)n * m);
+            return (mmd, sigma2);
         }
 
         private static Tensor ToTensor(IReadOnlyList<float[]> rows)

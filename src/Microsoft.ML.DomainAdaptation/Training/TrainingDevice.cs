@@ -6,6 +6,14 @@ namespace Microsoft.ML.DomainAdaptation.Training
     /// <summary>The <see cref="DomainAdaptationOptions.Device"/> option: parsing, and the check that CUDA is there when asked for.</summary>
     internal static class TrainingDevice
     {
+        // Options validation parses the device before anything else of a training touches libtorch: the process-wide native
+        // settings that must precede libtorch's loading (OpenMP's wait policy) or its first buffers are applied here.
+        static TrainingDevice()
+        {
+            MallocTuning.EnsureConfigured();
+            ThreadPolicy.EnsureWaitPolicy();
+        }
+
         public static bool TryParse(string value, out torch.Device device)
         {
             device = null;

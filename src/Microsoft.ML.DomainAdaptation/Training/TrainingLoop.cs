@@ -23,6 +23,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
 
         public static (Networks.ScoringNetwork Network, TrainingHistory History) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
         {
+            MallocTuning.EnsureConfigured(); // before libtorch's first large buffers: see MallocTuning
+            ThreadPolicy.EnsureWaitPolicy(); // before libtorch's OpenMP runtime loads, if it has not yet
             var device = TrainingDevice.Resolve(options.Device);
             bool onCpu = device.type == DeviceType.CPU;
             lock (TorchGate)
@@ -44,8 +46,6 @@ namespace Microsoft.ML.DomainAdaptation.Training
         private static (Networks.ScoringNetwork, TrainingHistory) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed, Device device)
         {
             {
-                if (options.NumberOfThreads is int threads)
-                    torch.set_num_threads(threads);
                 torch.manual_seed(seed);
                 var random = new Random(seed);
                 DomainData heldOut = null;
@@ -54,6 +54,15 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 using var validation = heldOut is null ? null : new ValidationMonitor(options.Validation, heldOut);
 
                 using var method = options.CreateMethod(new MethodContext(options, spec, seed));
+                int restoreThreads = 0; // libtorch's count, put back after a training on the policy's count
+                if (options.NumberOfThreads is int threads)
+                    torch.set_num_threads(threads);
+                else if (device.type == DeviceType.CPU && ThreadPolicy.DefaultThreads(method.Network, options.BatchSize) is int chosen && chosen != torch.get_num_threads())
+                {
+                    restoreThreads = torch.get_num_threads();
+                    torch.set_num_threads(chosen);
+                }
+                using var restore = new ThreadRestore(restoreThreads);
                 method.MoveTo(device);
                 method.CreateOptimizers();
                 using var source = new BatchSampler(
@@ -102,7 +111,16 @@ namespace Microsoft.ML.DomainAdaptation.Training
             }
         }
 
-        /// <summary>Batches of the target rows that carry a label (all of them when fewer than a batch).</summary>
+        /// <summary>Puts libtorch's thread count back when disposed (nothing for 0).</summary>
+        private readonly struct ThreadRestore(int threads) : IDisposable
+        {
+            public void Dispose()
+            {
+                if (threads > 0)
+                    torch.set_num_threads(threads);
+            }
+        }
+
         /// <summary>The tensor on <paramref name="device"/> (itself on the CPU).</summary>
         private static Tensor On(Device device, Tensor tensor)
         {
@@ -113,6 +131,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             return moved;
         }
 
+        /// <summary>Batches of the target rows that carry a label (all of them when fewer than a batch).</summary>
         private static BatchSampler LabeledTargetSampler(DomainData data, int batchSize, Random random, Device device)
         {
             var rows = Enumerable.Range(0, data.TargetCount).Where(i => data.TargetLabels[i] >= 0).ToArray();
@@ -131,7 +150,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             int iterations = options.Iterations;
             int done = start;
             progressChannel.SetHeader(new ProgressHeader(null, new[] { "iterations" }), e => e.SetProgress(0, done, iterations));
-            channel.Info($"{options.MethodName}: training {iterations} steps, batch {options.BatchSize} per domain, {torch.get_num_threads()} threads.");
+            channel.Info($"{options.MethodName}: training {iterations} steps, batch {options.BatchSize} per domain, {torch.get_num_threads()} threads (OpenMP wait: {ThreadPolicy.WaitPolicyStatus}), malloc tuning {MallocTuning.Status}.");
 
             var clock = Stopwatch.StartNew();
             var losses = new LossLog();

@@ -12,6 +12,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
 
         public NetworkScorer(ScoringNetwork network, int featureSize)
         {
+            Training.MallocTuning.EnsureConfigured();
             _network = network;
             FeatureSize = featureSize;
             EmbeddingSize = network.Spec.EmbeddingSize;
@@ -46,6 +47,9 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
             if (rows == 0)
                 return;
             using var scope = NewDisposeScope();
+            // Inference mode, beyond no_grad: tensors carry no version counters or autograd metadata, which saves
+            // per-operation work that matters most at one row per call (PredictionEngine).
+            using var inference = inference_mode();
             var input = Data.TensorCopy.FromSpan(new ReadOnlySpan<float>(features, 0, rows * FeatureSize), rows, FeatureSize);
             var (embedding, probability) = _network.Score(input);
             embedding.data<float>().CopyTo(embeddings.AsSpan(0, rows * EmbeddingSize));

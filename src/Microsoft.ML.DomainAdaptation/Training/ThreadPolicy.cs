@@ -1,0 +1,104 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DomainAdaptation.Training
+{
+    /// <summary>
+    /// How many threads libtorch trains with when <see cref="DomainAdaptationOptions.NumberOfThreads"/> is not set, and how
+    /// its OpenMP threads wait.
+    /// </summary>
+    /// <remarks>
+    /// <para><b>Thread count.</b> A small network's step is made of many short operations; splitting each over threads costs
+    /// more in fork/join than it saves, and on a shared machine a descheduled partner thread stalls every operation. A network
+    /// without convolutions whose forward pass over one batch costs fewer than <see cref="SmallNetworkMultiplyAdds"/>
+    /// multiply-adds (the 512-d MLP of the benchmark at batch 64: 11 M) trains on one thread; others on libtorch's default (one per
+    /// core). The count is set for the training and put back afterwards (libtorch's setting is process-wide).</para>
+    /// <para><b>Wait policy.</b> libtorch's OpenMP runtime (GNU libgomp) lets a thread that reaches a barrier spin for a while
+    /// before it sleeps. With one other busy process on a 2-core machine the spinning thread holds a core its partner needs, and
+    /// two threads ran 4× slower than one (issue 18). Before libtorch is first loaded, the library sets
+    /// <c>OMP_WAIT_POLICY=PASSIVE</c> (waiting threads sleep at once), unless the process already set <c>OMP_WAIT_POLICY</c> or
+    /// <c>GOMP_SPINCOUNT</c>, or <c>MLNET_DA_OMP_PASSIVE=0</c> switches it off. Once libgomp is loaded (the application used
+    /// TorchSharp before its first training) the variable has no effect and is left alone. Linux with glibc only.</para>
+    /// </remarks>
+    internal static class ThreadPolicy
+    {
+        /// <summary>Below this many multiply-adds per batch forward pass, a network without convolutions trains on one thread.</summary>
+        public const long SmallNetworkMultiplyAdds = 32_000_000;
+
+        /// <summary>The environment variable that switches the passive wait policy off with "0" or "false".</summary>
+        public const string PassiveEnvironmentVariable = "MLNET_DA_OMP_PASSIVE";
+
+        private static readonly object Gate = new();
+        private static bool _waitPolicyDone;
+
+        /// <summary>What the wait policy step found or did (for the log).</summary>
+        public static string WaitPolicyStatus { get; private set; } = "not applied yet";
+
+        /// <summary>The threads to train <paramref name="network"/> with when the option is unset: 1 for a small network, else null (libtorch's default).</summary>
+        public static int? DefaultThreads(nn.Module network, int batchRows)
+        {
+            long multiplyAdds = 0;
+            foreach (var (_, module) in network.named_modules())
+            {
+                if (module is TorchSharp.Modules.Conv1d or TorchSharp.Modules.Conv2d or TorchSharp.Modules.Conv3d)
+                    return null;
+                if (module is TorchSharp.Modules.Linear linear)
+                    multiplyAdds += linear.weight.numel() * batchRows;
+            }
+            return multiplyAdds < SmallNetworkMultiplyAdds ? 1 : null;
+        }
+
+        /// <summary>Sets the passive wait policy once per process, when it is safe (see the remarks).</summary>
+        public static void EnsureWaitPolicy()
+        {
+            lock (Gate)
+            {
+                if (_waitPolicyDone)
+                    return;
+                _waitPolicyDone = true;
+                WaitPolicyStatus = ApplyWaitPolicy(Environment.GetEnvironmentVariable, MallocTuning.IsGlibc(), OpenMpLoaded, SetEnvironment);
+            }
+        }
+
+        internal static string ApplyWaitPolicy(Func<string, string> environment, bool glibc, Func<bool> openMpLoaded, Action<string, string> setEnvironment)
+        {
+            string switched = environment(PassiveEnvironmentVariable)?.Trim();
+            if (switched is "0" || string.Equals(switched, "false", StringComparison.OrdinalIgnoreCase))
+                return "off (switched off)";
+            if (environment("OMP_WAIT_POLICY") is not null || environment("GOMP_SPINCOUNT") is not null)
+                return "left to the process's OMP_WAIT_POLICY / GOMP_SPINCOUNT";
+            if (!glibc)
+                return "not applied (not glibc)";
+            if (openMpLoaded())
+                return "not applied (libtorch's OpenMP runtime was loaded before the first training)";
+            setEnvironment("OMP_WAIT_POLICY", "PASSIVE");
+            return "passive";
+        }
+
+        private static bool OpenMpLoaded()
+        {
+            try
+            {
+                return File.ReadLines("/proc/self/maps").Any(l => l.Contains("libgomp", StringComparison.Ordinal) || l.Contains("libiomp", StringComparison.Ordinal));
+            }
+            catch (IOException)
+            {
+                return true; // cannot tell: leave it alone
+            }
+        }
+
+        private static void SetEnvironment(string name, string value)
+        {
+            // The native environment, which libgomp reads when it loads (.NET's Environment.SetEnvironmentVariable does not change it on Unix).
+            setenv(name, value, 0);
+            Environment.SetEnvironmentVariable(name, value);
+        }
+
+        [DllImport("libc.so.6", ExactSpelling = true)]
+        private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+    }
+}
