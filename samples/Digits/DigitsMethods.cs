@@ -32,12 +32,23 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             ("DANN+ST", () => new DannOptions { AddOns = { new SelfTrainingAddOn() } }),
             ("MMD+ST", () => new MmdOptions { AddOns = { new SelfTrainingAddOn() } }),
             ("VADA", () => new VadaOptions()),
+            ("VADA+DIRT-T", () => new DirtTOptions()),
+            ("SelfEnsembling", () => new SelfEnsemblingOptions()),
+        };
+
+        /// <summary>Methods that refine another method's fitted model (<see cref="DirtTOptions.InitialModel"/>): trained first, with the same settings.</summary>
+        private static readonly Dictionary<string, string> StartingPoints = new(StringComparer.OrdinalIgnoreCase)
+        {
+            ["VADA+DIRT-T"] = "VADA",
         };
 
         public static string[] Names => All.Select(m => m.Name).ToArray();
 
         /// <summary>What the sample runs without --methods: the methods that gain on these pairs, with their baselines.</summary>
         public static string[] Default => new[] { "SourceOnly", "DANN", "DeepCORAL", "SourceOnly+BN", "AdaBN" };
+
+        /// <summary>The method whose fitted model <paramref name="name"/> starts from, or null when it trains from scratch.</summary>
+        public static string StartsFrom(string name) => StartingPoints.TryGetValue(name, out var first) ? first : null;
 
         public static DomainAdaptationOptions Create(string name) =>
             All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)).Create?.Invoke()
