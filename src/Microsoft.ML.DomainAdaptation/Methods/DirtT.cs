@@ -25,6 +25,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// and <see cref="TeacherWeight"/>) with a learning rate of 0.001, small because the model is already trained.
     /// The paper replaces the teacher every 5,000 Adam steps of a long refinement; the default here is 500.
     /// Add-ons see the target rows only: a <see cref="VatAddOn"/> must have <see cref="VatAddOn.SourceWeight"/> 0.
+    /// Start from an adapted model: refining a source-only LeNet (300 steps of 32, mnist-opencv → optdigits, seeds 0, 1, 2)
+    /// lost 3.3 points (45.1 → 41.8 % on average), as minimising the entropy sharpens a weak start's mistakes.
     /// </remarks>
     /// <example><code>
     /// var vada = mlContext.Transforms.DomainAdapt(new VadaOptions { Backbone = lenet }).Fit(data);
