@@ -56,6 +56,7 @@ namespace Microsoft.ML.DomainAdaptation
             Combined("DANN", "ST"),
             Combined("MMD", "ST"),
             ("VADA", () => new VadaOptions()),
+            ("SelfEnsembling", () => new SelfEnsemblingOptions()),
         };
 
         /// <summary>Every name <see cref="Create(string)"/> knows, in the order the samples print them.</summary>

@@ -62,8 +62,11 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var cdan = (CdanOptions)trainers.Cdan("L", "F", "D", iterations: 7, entropyConditioning: true).Options;
             Assert.Equal(("L", "F", "D", 7, true), (cdan.LabelColumnName, cdan.FeatureColumnName, cdan.DomainColumnName, cdan.Iterations, cdan.EntropyConditioning));
             Assert.IsType<MlpBackboneOptions>(cdan.Backbone);
-            var lenet = new LeNetBackboneOptions { Channels = 1, Height = 28, Width = 28 };
-            Assert.Same(lenet, trainers.Mmd(backbone: lenet).Options.Backbone);
+            var lenet = new LeNetBackboneOptions { Channels = 3, Height = 20, Width = 24, EmbeddingSize = 9 };
+            // The estimator keeps its own copy of the options: the same settings, not the caller's object.
+            var kept = Assert.IsType<LeNetBackboneOptions>(trainers.Mmd(backbone: lenet).Options.Backbone);
+            Assert.NotSame(lenet, kept);
+            Assert.Equal((3, 20, 24, 9), (kept.Channels, kept.Height, kept.Width, kept.EmbeddingSize));
             var expected = new (DomainAdaptationEstimator Estimator, Type Options)[]
             {
                 (trainers.SourceOnly(), typeof(SourceOnlyOptions)), (trainers.Dann(), typeof(DannOptions)), (trainers.DeepCoral(), typeof(DeepCoralOptions)),
@@ -111,6 +114,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 ("DANN+ST", typeof(DannOptions), st, NormalizationKind.None, false),
                 ("MMD+ST", typeof(MmdOptions), st, NormalizationKind.None, false),
                 ("VADA", typeof(VadaOptions), new[] { typeof(EntropyAddOn), typeof(VatAddOn) }, NormalizationKind.None, false),
+                ("SelfEnsembling", typeof(SelfEnsemblingOptions), Array.Empty<Type>(), NormalizationKind.None, false),
             };
             Assert.Equal(expected.Select(e => e.Name), DomainAdaptationMethods.Names);
             foreach (var e in expected)

@@ -13,7 +13,7 @@ namespace Microsoft.ML.DomainAdaptation
     /// <c>L_v(x) = (1/n) Σ_i KL(p(x_i) ‖ p(x_i + r_i))</c>, <c>r_i = ε · g_i / ‖g_i‖₂</c>,
     /// <c>g_i = ∇_d KL(p(x_i) ‖ p(x_i + d_i))</c> at <c>d_i = ξ · u_i / ‖u_i‖₂</c>, u_i ~ N(0, I) (one power iteration), p the
     /// network's softmax and p(x_i) held constant. It makes the classifier locally Lipschitz in the input around every row, so
-    /// its boundary avoids the data. Logged as "vat source" and "vat target".
+    /// its boundary avoids the data. Logged as "vat source" and "vat target" (only the latter when w_s = 0, which skips the source rows).
     /// </summary>
     /// <remarks>
     /// Defaults: ξ = 0.01 instead of Miyato et al.'s 1e-6: in float32, logits moved by 1e-6 are below their rounding (about
@@ -52,10 +52,13 @@ namespace Microsoft.ML.DomainAdaptation
         internal override AddOnTerm CreateTerm(MethodContext context) => new Term(this, context);
 
         /// <summary>Mean over rows of KL(softmax(<paramref name="cleanLogits"/>) ‖ softmax(<paramref name="logits"/>)); the clean side is held constant.</summary>
-        internal static Tensor Kl(Tensor cleanLogits, Tensor logits)
+        internal static Tensor Kl(Tensor cleanLogits, Tensor logits) => KlRows(cleanLogits, logits).mean();
+
+        /// <summary>KL(softmax(<paramref name="cleanLogits"/>) ‖ softmax(<paramref name="logits"/>)) of each row; the clean side is held constant.</summary>
+        internal static Tensor KlRows(Tensor cleanLogits, Tensor logits)
         {
             var logP = nn.functional.log_softmax(cleanLogits.detach(), 1);
-            return (logP.exp() * (logP - nn.functional.log_softmax(logits, 1))).sum(1).mean();
+            return (logP.exp() * (logP - nn.functional.log_softmax(logits, 1))).sum(1);
         }
 
         /// <summary>Each row of <paramref name="d"/> divided by its L2 norm (over every non-batch dimension).</summary>
@@ -89,7 +92,7 @@ namespace Microsoft.ML.DomainAdaptation
 
         private sealed class Term : AddOnTerm
         {
-            // Its own generator (and running mean) are not in checkpoints.
+            // Its own generator is not in checkpoints.
             public override bool ResumesExactly => false;
 
             private readonly VatAddOn _options;
@@ -105,21 +108,42 @@ namespace Microsoft.ML.DomainAdaptation
 
             public override Tensor Loss(ScoringNetwork network, StepBatch batch, StepState state, AlignmentInputs inputs, LossLog losses)
             {
-                // Batch statistics differ between the shared two-domain pass and a one-domain pass: recompute the clean side then.
-                _recomputeClean ??= network.modules().OfType<TorchSharp.Modules.BatchNorm>().Any();
                 Func<Tensor, Tensor> logitsOf = network.forward;
-                var source = Compute(logitsOf, batch.SourceFeatures, Clean(network, batch.SourceFeatures, inputs.SourceLogits), _options.Epsilon, _options.Xi, _generator);
-                var target = Compute(logitsOf, batch.TargetFeatures, Clean(network, batch.TargetFeatures, inputs.TargetLogits), _options.Epsilon, _options.Xi, _generator);
-                losses.Add("vat source", source);
+                // Batch normalisation couples a batch's rows (instance normalisation does not): asked of the modules, so any backbone answers.
+                bool recomputeClean = _recomputeClean ??= network.modules().OfType<TorchSharp.Modules.BatchNorm>().Any();
+                // A source weight of 0 (DIRT-T, VADA's MNIST → SVHN setting) skips the source rows' passes altogether.
+                bool withSource = _options.SourceWeight > 0;
+                Tensor source = null, target;
+                if (recomputeClean || !withSource)
+                {
+                    // Batch normalisation: each domain's perturbed rows go through the network alone, like its clean rows.
+                    if (withSource)
+                        source = Compute(logitsOf, batch.SourceFeatures, Clean(network, batch.SourceFeatures), _options.Epsilon, _options.Xi, _generator);
+                    var targetClean = recomputeClean ? Clean(network, batch.TargetFeatures) : inputs.TargetLogits;
+                    target = Compute(logitsOf, batch.TargetFeatures, targetClean, _options.Epsilon, _options.Xi, _generator);
+                }
+                else
+                {
+                    // Rows are independent without batch normalisation: one power iteration and one perturbed pass over both
+                    // domains together instead of one per domain (half the network calls; the same per-row directions).
+                    int sourceRows = (int)batch.SourceFeatures.shape[0];
+                    var x = cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0);
+                    var clean = cat(new[] { inputs.SourceLogits, inputs.TargetLogits }, 0).detach();
+                    var direction = AdversarialDirection(logitsOf, x, clean, _options.Xi, _generator);
+                    var rows = KlRows(clean, logitsOf(x + direction * _options.Epsilon));
+                    source = rows[..sourceRows].mean();
+                    target = rows[sourceRows..].mean();
+                }
                 losses.Add("vat target", target);
+                if (source is null)
+                    return target * _options.Weight;
+                losses.Add("vat source", source);
                 return source * _options.SourceWeight + target * _options.Weight;
             }
 
-            /// <summary>The clean logits of <paramref name="x"/>: the shared pass's, or with batch normalisation a pass over <paramref name="x"/> alone.</summary>
-            private Tensor Clean(ScoringNetwork network, Tensor x, Tensor shared)
+            /// <summary>The clean logits of <paramref name="x"/> from a pass over <paramref name="x"/> alone, without gradient.</summary>
+            private static Tensor Clean(ScoringNetwork network, Tensor x)
             {
-                if (_recomputeClean != true)
-                    return shared;
                 using var noGrad = no_grad();
                 return network.forward(x);
             }

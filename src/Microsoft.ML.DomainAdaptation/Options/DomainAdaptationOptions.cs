@@ -153,6 +153,14 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>The backbone normalisation the method trains with, given the one the options ask for.</summary>
         internal virtual NormalizationKind RequiredNormalization(NormalizationKind requested) => requested;
 
+        /// <summary>The backbone to train for features of <paramref name="featureSize"/> values: by default <see cref="Backbone"/>'s
+        /// (a warm start such as <see cref="DirtTOptions"/> takes its initial model's).</summary>
+        internal virtual Networks.BackboneSpec CreateBackboneSpec(int featureSize) => Backbone.CreateSpec(featureSize, RequiredNormalization(Backbone.Normalization));
+
+        /// <summary>The network to train: the backbone <paramref name="backbone"/> with this method's head over <paramref name="classCount"/> classes.</summary>
+        internal virtual Networks.NetworkSpec CreateNetworkSpec(Networks.BackboneSpec backbone, int classCount) =>
+            new Networks.NetworkSpec(backbone, ClassifierHiddenSize, classCount, Head);
+
         /// <summary>True when the method trains with the shared step, which adds the <see cref="AddOns"/>.</summary>
         internal virtual bool UsesSharedStep => true;
 

@@ -98,7 +98,7 @@ namespace Microsoft.ML.DomainAdaptation
                 throw SchemaErrors.Mismatch("input", "feature", o.FeatureColumnName, "known-size vector of Single", featureType.ToString());
             int featureSize = featureType.Size;
             // The architecture is checked against the column before any row is read (size, pixel layout).
-            o.Backbone.CreateSpec(featureSize, o.RequiredNormalization(o.Backbone.Normalization)).CheckColumnLayout(featureType, o.FeatureColumnName);
+            o.CreateBackboneSpec(featureSize).CheckColumnLayout(featureType, o.FeatureColumnName);
             var labelColumn = schema[o.LabelColumnName];
             var labelType = (KeyDataViewType)labelColumn.Type;
             if (labelType.RawType != typeof(uint))
@@ -114,7 +114,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             var o = _options;
             int featureSize = data.FeatureSize;
-            var spec = new NetworkSpec(o.Backbone.CreateSpec(featureSize, o.RequiredNormalization(o.Backbone.Normalization)), o.ClassifierHiddenSize, data.ClassCount, o.Head);
+            var spec = o.CreateNetworkSpec(o.CreateBackboneSpec(featureSize), data.ClassCount);
             if (data.SourceCount < o.BatchSize)
                 throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"BatchSize ({o.BatchSize}) is larger than the {data.SourceCount} source rows; lower it.");
             if (data.TargetCount < o.BatchSize)
