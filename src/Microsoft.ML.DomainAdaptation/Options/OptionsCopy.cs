@@ -14,7 +14,7 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <summary>
         /// A copy of <paramref name="value"/> with its arrays copied and its nested option objects (a class of this library,
-        /// e.g. <see cref="BackboneOptions"/>) copied the same way. Delegates and other objects are shared.
+        /// e.g. <see cref="BackboneOptions"/>) copied the same way. Delegates, fitted models and other objects are shared.
         /// </summary>
         public static T Deep<T>(T value) where T : class
         {
@@ -35,7 +35,9 @@ namespace Microsoft.ML.DomainAdaptation
             return copy;
         }
 
+        // A fitted model given as an option (DIRT-T's InitialModel) is shared, not copied: it owns native memory.
         private static bool IsOptionObject(Type type) =>
-            type.IsClass && !typeof(Delegate).IsAssignableFrom(type) && type.Assembly == typeof(OptionsCopy).Assembly;
+            type.IsClass && !typeof(Delegate).IsAssignableFrom(type) && !typeof(IDisposable).IsAssignableFrom(type)
+            && !typeof(ITransformer).IsAssignableFrom(type) && type.Assembly == typeof(OptionsCopy).Assembly;
     }
 }
