@@ -82,10 +82,11 @@ done
 grep -q '<readme>README.md</readme>' <<<"$nuspec" || fail "the nuspec does not declare <readme>README.md</readme>"
 
 # id=version pairs: Microsoft.ML on the tested 5.0.x line only (the library binds to its internals), TorchSharp from
-# the built version on; no libtorch package (the application references the one for its platform).
+# the built version on, Google.Protobuf (reading ONNX models for the ONNX and ResNet backbones; ML.NET's OnnxTransformer
+# brings it too); no libtorch package (the application references the one for its platform).
 dependencies="$(grep -o '<dependency [^>]*>' <<<"$nuspec" |
   sed -n 's/.* id="\([^"]*\)" version="\([^"]*\)".*/\1=\2/p' | sort -u | tr '\n' ' ')"
-expected="$(printf '%s\n' 'Microsoft.ML=[5.0.1, 5.1.0)' 'TorchSharp=0.107.0' | sort -u | tr '\n' ' ')"
+expected="$(printf '%s\n' 'Google.Protobuf=3.36.2' 'Microsoft.ML=[5.0.1, 5.1.0)' 'TorchSharp=0.107.0' | sort -u | tr '\n' ' ')"
 [ "$dependencies" = "$expected" ] ||
   fail "nuspec dependencies are '${dependencies% }', expected exactly '${expected% }'"
 echo "package smoke: nupkg layout and dependencies (${dependencies% }) OK"
