@@ -88,7 +88,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             WriteSettings(writer);
         }
 
-        public static BackboneSpec Read(BinaryReader reader)
+        /// <summary>Reads a backbone written by <see cref="Write"/>: its kind name, then that kind's own settings.</summary>
+        public static BackboneSpec ReadAnyKind(BinaryReader reader)
         {
             string kind = reader.ReadString();
             if (!Readers.Value.TryGetValue(kind, out var read))

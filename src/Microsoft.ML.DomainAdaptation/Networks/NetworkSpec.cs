@@ -46,7 +46,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         {
             var spec = format < FormatWithBackboneKinds
                 ? ReadLegacy(reader)
-                : new NetworkSpec(BackboneSpec.Read(reader), reader.ReadInt32(), reader.ReadInt32(), (HeadKind)reader.ReadInt32());
+                : new NetworkSpec(BackboneSpec.ReadAnyKind(reader), reader.ReadInt32(), reader.ReadInt32(), (HeadKind)reader.ReadInt32());
             if (!Enum.IsDefined(spec.Head) || spec.ClassCount < 2 || spec.ClassifierHiddenSize < 0)
                 throw new InvalidDataException($"The model's network description is invalid: {spec}.");
             return spec;
