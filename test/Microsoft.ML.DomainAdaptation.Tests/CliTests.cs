@@ -194,7 +194,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             double targetAccuracy = Metric(target.Output, "MicroAccuracy");
             Assert.Contains("Confusion table", target.Output);
             Assert.Contains("LogLoss", target.Output);
-            Assert.True(targetAccuracy > 0.1, target.Output);
+            // Measured 0.393 at this seed (chance 0.1).
+            Assert.True(targetAccuracy > 0.25, target.Output);
 
             string predictions = _data["dann-predictions.csv"];
             Succeed("predict", "--model", model, "--data", _data["target-images-idx3-ubyte"], "--labels", _data["target-digits.idx1"], "--output", predictions);
@@ -286,6 +287,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var chosen = Regex.Match(train.Output, @"Chose (\S+):").Groups[1].Value;
             Assert.Contains(chosen, new[] { "SourceOnly", "DANN", "MMD", "DeepCORAL", "MCC", "MMD+MCC" });
             Assert.Contains($"Trained {chosen} (lenet)", train.Output);
+            // A wiring test (60 steps of 16 per candidate): the chosen model measured 0.133 on the source at this seed, so the bar stays at chance.
             var evaluate = Succeed("evaluate", "--model", model, "--data", _data["source-images-idx3-ubyte"]);
             Assert.True(Metric(evaluate.Output, "MicroAccuracy") > 0.1, evaluate.Output);
         }
