@@ -120,7 +120,7 @@ namespace Microsoft.ML.DomainAdaptation
             string source = $"{nameof(WeightsPath)} ('{WeightsPath}')";
             var blocks = ResNet.BlockCounts(OnnxModelReader.Read(WeightsPath, nameof(WeightsPath)), source);
             // p = feature / scale − offset; trunk channel c′ (B, G, R) = p − mean[c′].
-            var input = new InputNormalization(ChannelIndex(3, reverse: true), Enumerable.Repeat(1 / InputScale, 3).ToArray(), BgrMeans.Select(m => -InputOffset - m).ToArray());
+            var input = new TrunkInputMapping(ChannelIndex(3, reverse: true), Enumerable.Repeat(1 / InputScale, 3).ToArray(), BgrMeans.Select(m => -InputOffset - m).ToArray());
             return new ResNetBackboneSpec(shape, EmbeddingSize, input, blocks, FreezeStages) { WeightsPath = WeightsPath, LearningRateScale = BackboneLearningRateScale };
         }
     }
@@ -168,7 +168,7 @@ namespace Microsoft.ML.DomainAdaptation
             if (modelChannels != Channels && Channels != 1)
                 throw new ArgumentOutOfRangeException(nameof(Channels), Channels, $"Channels is {Channels} but {source} takes {modelChannels} input channels.");
             float Value(float[] values, int c) => values.Length == 1 ? values[0] : values[c];
-            var input = new InputNormalization(ChannelIndex(modelChannels, reverse: false),
+            var input = new TrunkInputMapping(ChannelIndex(modelChannels, reverse: false),
                 Enumerable.Range(0, modelChannels).Select(c => 1 / Value(StandardDeviation, c)).ToArray(),
                 Enumerable.Range(0, modelChannels).Select(c => -Value(Mean, c) / Value(StandardDeviation, c)).ToArray());
             int features = network.FeatureCount(modelChannels, ImageSize, source);

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DomainAdaptation.Networks
 {
     /// <summary>Trunk input channel c′ = feature channel <see cref="ChannelIndex"/>[c′] × <see cref="Scale"/>[c′] + <see cref="Shift"/>[c′].</summary>
-    internal sealed record InputNormalization(long[] ChannelIndex, float[] Scale, float[] Shift)
+    internal sealed record TrunkInputMapping(long[] ChannelIndex, float[] Scale, float[] Shift)
     {
         public void Write(BinaryWriter writer)
         {
@@ -21,7 +21,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             }
         }
 
-        public static InputNormalization Read(BinaryReader reader)
+        public static TrunkInputMapping Read(BinaryReader reader)
         {
             int count = reader.ReadInt32();
             if (count is not (1 or 3))
@@ -35,7 +35,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
                 scale[i] = reader.ReadSingle();
                 shift[i] = reader.ReadSingle();
             }
-            return new InputNormalization(index, scale, shift);
+            return new TrunkInputMapping(index, scale, shift);
         }
     }
 
@@ -44,7 +44,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
     /// input normalisation and the trunk's own description. Where the pretrained weights come from (a file path) and the
     /// trunk's learning-rate scale are training settings, not saved: a loaded model gets its weights from the model file.
     /// </summary>
-    internal abstract record PretrainedBackboneSpec(ImageShape Shape, int Embedding, InputNormalization Input) : BackboneSpec
+    internal abstract record PretrainedBackboneSpec(ImageShape Shape, int Embedding, TrunkInputMapping Input) : BackboneSpec
     {
         public override int InputSize => Shape.Size;
 
@@ -96,8 +96,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             Input.Write(writer);
         }
 
-        protected static (ImageShape Shape, int Embedding, InputNormalization Input) ReadCommon(BinaryReader reader) =>
-            (new ImageShape(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32()), reader.ReadInt32(), InputNormalization.Read(reader));
+        protected static (ImageShape Shape, int Embedding, TrunkInputMapping Input) ReadCommon(BinaryReader reader) =>
+            (new ImageShape(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32()), reader.ReadInt32(), TrunkInputMapping.Read(reader));
 
         public override void CheckRead()
         {
@@ -108,7 +108,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
 
     /// <summary>The ResNet backbone: blocks per stage and frozen stages (<see cref="ResNetBackboneOptions"/>).</summary>
     [BackboneKind("ResNet")]
-    internal sealed record ResNetBackboneSpec(ImageShape Shape, int Embedding, InputNormalization Input, int[] Blocks, int FreezeStages)
+    internal sealed record ResNetBackboneSpec(ImageShape Shape, int Embedding, TrunkInputMapping Input, int[] Blocks, int FreezeStages)
         : PretrainedBackboneSpec(Shape, Embedding, Input)
     {
         /// <summary>The ONNX file of the pretrained weights (training only).</summary>
@@ -162,7 +162,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
 
     /// <summary>An imported ONNX CNN: its graph without the weights, its output and width (<see cref="OnnxBackboneOptions"/>).</summary>
     [BackboneKind("OnnxCnn")]
-    internal sealed record OnnxBackboneSpec(ImageShape Shape, int Embedding, InputNormalization Input, byte[] Structure, string OutputName, int TrunkFeatures)
+    internal sealed record OnnxBackboneSpec(ImageShape Shape, int Embedding, TrunkInputMapping Input, byte[] Structure, string OutputName, int TrunkFeatures)
         : PretrainedBackboneSpec(Shape, Embedding, Input)
     {
         /// <summary>The ONNX file of the pretrained weights (training only).</summary>
