@@ -29,7 +29,9 @@ const string Usage = @"dotnet run --project samples/PretrainedFeatures -c Releas
   --onnx-model FILE     featurize with this ONNX model instead of ResNet18 (ApplyOnnxModel)
   --onnx-input NAME     its input (default 'input'); it gets planar 3 x size x size pixels, R, G, B
   --onnx-output NAME    its feature output (default 'output')
-  --image-size N        side the images are resized to for the ONNX model (default 224)
+  --image-size N        side the images are resized to for the ONNX model (default 224; 64 with --fine-tune)
+  --fine-tune           no feature cache: LoadImages -> ResizeImages -> ExtractPixels -> the method fine-tunes ResNet-18
+                        (ImageNet weights of Microsoft.ML.DnnImageFeaturizer.ResNet18) end to end, in one saved pipeline
   --pixel-offset X --pixel-scale Y   pixels given to the ONNX model: ExtractPixels' (p - X) * Y for p in 0..255
                         (default 0 and 1/255)
 Features are cached in data/features/, so a second run skips featurization.";
@@ -38,8 +40,8 @@ if (args.Contains("--help") || args.Contains("-h"))
     Console.WriteLine(Usage);
     return;
 }
-var arguments = ResultTable.ParseArguments(args, "--source-folder, --target-folder, --rows, --iterations, --batch, --seeds, --methods, " +
-    "--target-test, --upper-bound, --onnx-model, --onnx-input, --onnx-output, --image-size, --pixel-offset, --pixel-scale, --help");
+var arguments = ResultTable.ParseArguments(args.Where(a => a != "--fine-tune").ToArray(), "--source-folder, --target-folder, --rows, --iterations, --batch, --seeds, --methods, " +
+    "--target-test, --upper-bound, --onnx-model, --onnx-input, --onnx-output, --image-size, --pixel-offset, --pixel-scale, --fine-tune, --help");
 int rows = int.Parse(arguments.GetValueOrDefault("rows", "1000"));
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", "2000"));
 int batchSize = int.Parse(arguments.GetValueOrDefault("batch", "32"));
@@ -47,7 +49,13 @@ var seeds = arguments.GetValueOrDefault("seeds", "0").Split(',').Select(int.Pars
 var methodNames = arguments.GetValueOrDefault("methods", "SourceOnly,DANN,DeepCORAL,MMD").Split(',');
 string targetTest = arguments.GetValueOrDefault("target-test", "0.3");
 string onnxModel = arguments.GetValueOrDefault("onnx-model");
-int imageSize = int.Parse(arguments.GetValueOrDefault("image-size", "224"));
+bool fineTune = args.Contains("--fine-tune");
+if (fineTune && onnxModel is not null)
+{
+    Console.Error.WriteLine("--fine-tune: fine-tunes ResNet-18; it does not take --onnx-model.");
+    Environment.Exit(2);
+}
+int imageSize = int.Parse(arguments.GetValueOrDefault("image-size", fineTune ? "64" : "224"));
 string cache = Path.Combine(AppContext.BaseDirectory, "data");
 
 var mlContext = new MLContext(seed: 0);
@@ -57,14 +65,15 @@ string sourceFolder = arguments.GetValueOrDefault("source-folder") ?? WriteSynth
 string targetFolder = arguments.GetValueOrDefault("target-folder") ?? WriteRealDigits(Path.Combine(cache, "images", DigitsDomains.MnistOpenCv));
 
 // 2. Features: image → pixels → pretrained network, computed once per folder and cached as an ML.NET binary file.
-string featurizerName = onnxModel is null ? "ResNet18" : $"ONNX {Path.GetFileName(onnxModel)}";
+string featurizerName = fineTune ? $"ResNet-18 fine-tuned on {imageSize} px images" : onnxModel is null ? "ResNet18" : $"ONNX {Path.GetFileName(onnxModel)}";
 var sourceImages = mlContext.Data.LoadImageFolder(sourceFolder);
 var classNames = KeyValues(sourceImages.Schema["Label"]);
 // The target's keys follow the source's class list, so a class folder missing from the target does not shift them.
 var targetImages = mlContext.Data.LoadImageFolder(targetFolder, new ImageFolderOptions { ClassNames = classNames });
 var rates = new List<double>();
-var source = Featurize(sourceImages, sourceFolder);
-var target = Featurize(targetImages, targetFolder);
+// Fine-tuning reads the pixels inside the trained pipeline (the paths are the data); otherwise the features are cached.
+var source = fineTune ? Subset(sourceImages) : Featurize(sourceImages, sourceFolder);
+var target = fineTune ? Subset(targetImages) : Featurize(targetImages, targetFolder);
 
 // 3. Splits: held-out source rows measure the source fit; the target's held-out rows are the test rows, the rest is
 // the unlabeled target the methods adapt to (its labels are dropped). With "all", the test rows are the adaptation rows.
@@ -73,7 +82,7 @@ var targetSplit = targetTest == "all" ? (TrainSet: target, TestSet: target)
     : Split(mlContext.Data.TrainTestSplit(target, testFraction: double.Parse(targetTest, System.Globalization.CultureInfo.InvariantCulture), seed: 0));
 var unlabeledTarget = mlContext.Transforms.DropColumns("Label").Fit(targetSplit.TrainSet).Transform(targetSplit.TrainSet);
 var trainingData = mlContext.Data.Cache(mlContext.Data.CombineDomains(sourceSplit.TrainSet, unlabeledTarget));
-int featureSize = ((VectorDataViewType)source.Schema["Features"].Type).Size;
+int featureSize = fineTune ? 3 * imageSize * imageSize : ((VectorDataViewType)source.Schema["Features"].Type).Size;
 Console.WriteLine($"{Count(sourceSplit.TrainSet)} source + {Count(unlabeledTarget)} unlabeled target training rows, {Count(targetSplit.TestSet)} target test rows, " +
     $"{featureSize} features, {classNames.Length} classes.");
 
@@ -89,13 +98,17 @@ foreach (var (name, method, data) in runs)
     foreach (int seed in seeds)
     {
         var options = DomainAdaptationMethods.Create(method);
-        options.Backbone = new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
+        // ExtractPixels' defaults (planar R, G, B, 0–255) are the ResNet backbone's default input.
+        options.Backbone = fineTune ? new ResNetBackboneOptions { ImageSize = imageSize }
+            : new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
         options.Iterations = iterations;
         options.BatchSize = batchSize;
         options.Seed = seed;
         options.NumberOfThreads = Environment.ProcessorCount;
         var watch = Stopwatch.StartNew();
-        var model = mlContext.Transforms.DomainAdapt(options).Fit(data);
+        var model = fineTune
+            ? PixelPipeline().Append(mlContext.MulticlassClassification.Trainers.DomainAdaptation(options)).Fit(data)
+            : (ITransformer)mlContext.Transforms.DomainAdapt(options).Fit(data);
         double seconds = watch.Elapsed.TotalSeconds;
         var targetMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(targetSplit.TestSet));
         var sourceMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(sourceSplit.TestSet));
@@ -106,7 +119,7 @@ foreach (var (name, method, data) in runs)
 }
 
 Console.WriteLine();
-Console.WriteLine($"Target test metrics (ML.NET MulticlassClassification.Evaluate) on {featurizerName} features, MLP backbone, {iterations} steps, " +
+Console.WriteLine($"Target test metrics (ML.NET MulticlassClassification.Evaluate), {(fineTune ? featurizerName : $"{featurizerName} features, MLP backbone")}, {iterations} steps, " +
     $"batch {batchSize} + {batchSize}, seeds {string.Join(",", seeds)}; mean ± standard deviation over seeds; Fit seconds per 1,000 steps.");
 Console.WriteLine();
 ResultTable.Print(results, "source test MicroAccuracy %");
@@ -142,6 +155,19 @@ IDataView Featurize(IDataView images, string folder)
     Console.WriteLine($"{folder}: featurized {n} images with {featurizerName} in {watch.Elapsed.TotalSeconds:F0} s ({rates[^1]:F1} rows/s), cached in {file}");
     return mlContext.Data.LoadFromBinary(file);
 }
+
+// Up to `rows` image paths of a folder (a seeded random subset when it holds more), kept in memory.
+IDataView Subset(IDataView images)
+{
+    long total = Count(images);
+    return mlContext.Data.Cache(mlContext.Data.TakeRows(mlContext.Data.ShuffleRows(images, seed: 0, shufflePoolSize: (int)Math.Max(total, 1)), rows));
+}
+
+// Image path -> the planar 0–255 pixels the ResNet backbone takes, as the first steps of the trained pipeline.
+IEstimator<ITransformer> PixelPipeline() =>
+    mlContext.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath")
+        .Append(mlContext.Transforms.ResizeImages("Image", imageSize, imageSize))
+        .Append(mlContext.Transforms.ExtractPixels("Features", "Image"));
 
 IEstimator<ITransformer> FeaturePipeline()
 {

@@ -118,7 +118,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             var shape = Shape(featureSize);
             string source = $"{nameof(WeightsPath)} ('{WeightsPath}')";
-            var blocks = ResNet.BlockCounts(OnnxModelReader.Read(WeightsPath, nameof(WeightsPath)), source);
+            var blocks = ResNet.BlockCounts(OnnxModelReader.ReadShared(WeightsPath, nameof(WeightsPath)), source);
             // p = feature / scale − offset; trunk channel c′ (B, G, R) = p − mean[c′].
             var input = new TrunkInputMapping(ChannelIndex(3, reverse: true), Enumerable.Repeat(1 / InputScale, 3).ToArray(), BgrMeans.Select(m => -InputOffset - m).ToArray());
             return new ResNetBackboneSpec(shape, EmbeddingSize, input, blocks, FreezeStages) { WeightsPath = WeightsPath, LearningRateScale = BackboneLearningRateScale };
@@ -160,7 +160,7 @@ namespace Microsoft.ML.DomainAdaptation
         internal override BackboneSpec CreateSpec(int featureSize, NormalizationKind normalization)
         {
             var shape = Shape(featureSize);
-            var model = OnnxModelReader.Read(ModelPath, nameof(ModelPath));
+            var model = OnnxModelReader.ReadShared(ModelPath, nameof(ModelPath));
             string source = $"{nameof(ModelPath)} ('{ModelPath}')";
             using var network = new OnnxGraphNetwork(model, OutputName, source);
             var dims = model.Graph.Input.First(i => i.Name == network.InputName).Type?.TensorType?.Shape?.Dim;

@@ -118,7 +118,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         {
             var network = new ResNet(Blocks);
             if (pretrained && WeightsPath is not null)
-                network.LoadOnnxWeights(OnnxModelReader.Read(WeightsPath, nameof(ResNetBackboneOptions.WeightsPath)), $"{nameof(ResNetBackboneOptions.WeightsPath)} ('{WeightsPath}')");
+                network.LoadOnnxWeights(OnnxModelReader.ReadShared(WeightsPath, nameof(ResNetBackboneOptions.WeightsPath)), $"{nameof(ResNetBackboneOptions.WeightsPath)} ('{WeightsPath}')");
             return (network, ResNet.FeatureSize);
         }
 
@@ -171,7 +171,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         protected override (nn.Module<Tensor, Tensor>, int) CreateTrunk(bool pretrained)
         {
             var network = pretrained && ModelPath is not null
-                ? new OnnxGraphNetwork(OnnxModelReader.Read(ModelPath, nameof(OnnxBackboneOptions.ModelPath)), OutputName, $"{nameof(OnnxBackboneOptions.ModelPath)} ('{ModelPath}')")
+                ? new OnnxGraphNetwork(OnnxModelReader.ReadShared(ModelPath, nameof(OnnxBackboneOptions.ModelPath)), OutputName, $"{nameof(OnnxBackboneOptions.ModelPath)} ('{ModelPath}')")
                 : new OnnxGraphNetwork(OnnxModelReader.Parse(Structure, "the model's ONNX backbone"), OutputName, "the model's ONNX backbone");
             return (network, TrunkFeatures);
         }

@@ -23,9 +23,18 @@ namespace Microsoft.ML.DomainAdaptation.Onnx
                 throw new ArgumentException($"{optionName} must name an ONNX model file.", optionName);
             if (!File.Exists(path))
                 throw new FileNotFoundException($"{optionName}: the ONNX model file '{path}' does not exist.", path);
-            // One Fit asks for the same file several times (column check, network description, weights; ADDA's second
-            // encoder): ResNet-18 is 45 MB of protobuf. The parsed model is shared while it is alive and the file unchanged;
-            // callers only read it.
+            return Parse(File.ReadAllBytes(path), $"{optionName} ('{path}')");
+        }
+
+        /// <summary>
+        /// <see cref="Read"/>, sharing the parsed model while it is alive and the file unchanged: one Fit asks for the same
+        /// file several times (column check, network description, weights; ADDA's second encoder) and ResNet-18 is 45 MB
+        /// of protobuf. Callers must not change the model (<see cref="Read"/> gives a private copy).
+        /// </summary>
+        public static ModelProto ReadShared(string path, string optionName)
+        {
+            if (string.IsNullOrWhiteSpace(path) || !File.Exists(path))
+                return Read(path, optionName); // its errors
             var file = new FileInfo(path);
             var key = (file.FullName, file.Length, file.LastWriteTimeUtc);
             lock (RecentLock)
@@ -33,7 +42,7 @@ namespace Microsoft.ML.DomainAdaptation.Onnx
                 if (Recent.Key == key && Recent.Model.TryGetTarget(out var cached))
                     return cached;
             }
-            var model = Parse(File.ReadAllBytes(path), $"{optionName} ('{path}')");
+            var model = Read(path, optionName);
             lock (RecentLock)
                 Recent = (key, new WeakReference<ModelProto>(model));
             return model;
