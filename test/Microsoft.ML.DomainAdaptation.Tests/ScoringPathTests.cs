@@ -165,6 +165,49 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Equal(300, targets.Count(t => t));
         }
 
+        [Fact]
+        public void FewRowsScoreOnOneThreadAndTheThreadCountIsPutBack()
+        {
+            var ml = new MLContext(seed: 1);
+            var data = TestData.BlobsView(ml);
+            var model = TestData.KeyLabel(ml).Append(ml.Transforms.DomainAdapt(TestData.Tiny(new SourceOnlyOptions()))).Fit(data);
+            var transformer = model.LastTransformer;
+            var scorer = new NetworkScorer(transformer.Network, transformer.FeatureSize);
+            var rows = TestData.Blobs(128, 0.5f, 1);
+            int before = get_num_threads();
+            try
+            {
+                set_num_threads(Math.Min(2, Environment.ProcessorCount));
+                int threads = get_num_threads();
+                var embeddings = new float[NetworkScorer.SingleThreadRows * transformer.EmbeddingSize];
+                var probabilities = new float[NetworkScorer.SingleThreadRows * transformer.ClassCount];
+                foreach (int n in new[] { 1, NetworkScorer.SingleThreadRows - 1, NetworkScorer.SingleThreadRows })
+                {
+                    scorer.Score(rows.Take(n).SelectMany(r => r.Features).ToArray(), n, embeddings, probabilities);
+                    Assert.Equal(threads, get_num_threads());
+                }
+                // The engine (one row a call, on one thread) agrees with the batched cursor to rounding.
+                var batched = TestData.Column(model.Transform(data), "Score");
+                var engine = ml.Model.CreatePredictionEngine<TestData.Row, Prediction>(model);
+                for (int i = 0; i < 20; i++)
+                {
+                    var single = engine.Predict(rows[i]).Score;
+                    for (int k = 0; k < single.Length; k++)
+                        Assert.Equal(batched[i][k], single[k], 5);
+                }
+                Assert.Equal(threads, get_num_threads());
+            }
+            finally
+            {
+                set_num_threads(before);
+            }
+        }
+
+        private sealed class Prediction
+        {
+            public float[] Score;
+        }
+
         private static void AssertSameValues(Tensor expected, Tensor actual)
         {
             Assert.Equal(expected.shape, actual.shape);

@@ -22,12 +22,9 @@ namespace Microsoft.ML.DomainAdaptation.Networks
                 return functional.max_pool2d(input, 2);
             using var scope = NewDisposeScope();
             long height = input.shape[2] / 2 * 2, width = input.shape[3] / 2 * 2;
-            var x = input.narrow(2, 0, height).narrow(3, 0, width);
-            var even = TensorIndex.Slice(0, null, 2);
-            var odd = TensorIndex.Slice(1, null, 2);
-            // Rows first: the two maxima of vertical pairs, then of the horizontal pair (NaN propagates as in max_pool2d).
-            var rows = maximum(x[.., .., even, ..], x[.., .., odd, ..]);
-            return maximum(rows[.., .., .., even], rows[.., .., .., odd]).MoveToOuterDisposeScope();
+            // Rows first: the maxima of vertical pairs, then of horizontal pairs (NaN propagates as in max_pool2d).
+            var rows = maximum(input.slice(2, 0, height, 2), input.slice(2, 1, height, 2));
+            return maximum(rows.slice(3, 0, width, 2), rows.slice(3, 1, width, 2)).MoveToOuterDisposeScope();
         }
     }
 }
