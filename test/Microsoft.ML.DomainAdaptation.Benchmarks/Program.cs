@@ -21,6 +21,7 @@ using Microsoft.ML.Transforms;
 // (max |Δ| on Score above 1e-5, or another predicted class).
 //   dotnet run --project test/Microsoft.ML.DomainAdaptation.Benchmarks -c Release -- [--steps 1000] [--threads 2]
 //       [--methods SourceOnly,DANN,... | all] [--networks lenet,mlp] [--score-rows 100000 (also the ONNX scoring section, run on the first method)] [--soak-steps 20000] [--quick]
+//       [--scoring-only lenet|mlp [--repeat 3]: scoring figures alone, repeated in one process]
 //       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300] [--gap-rows 10000 (0: skip)]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
@@ -74,6 +75,31 @@ if (arguments.TryGetValue("child-gap", out var childGap))
     double mmdSeconds = gapClock.Elapsed.TotalSeconds, mmdPeak = PeakRssMiB();
     DomainGap.ProxyADistance(gapSource, gapTarget, maxRowsPerDomain: perDomain);
     Console.WriteLine(FormattableString.Invariant($"GAP {mmdSeconds:F1} {mmdPeak:F0} {rssBefore:F0} {gapMmd:G4} {gapClock.Elapsed.TotalSeconds - mmdSeconds:F1} {PeakRssMiB():F0}"));
+    return;
+}
+if (arguments.TryGetValue("scoring-only", out var scoringNetwork))
+{
+    // Scoring alone, repeated in one process so that figures compare within one machine state: a short SourceOnly Fit,
+    // then per repetition Transform (every row's Score through a cursor), the raw batched forward, PredictionEngine and
+    // OnnxRuntime's InferenceSession on the model's own export at batch 256.
+    Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured();
+    Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
+    TorchSharp.torch.set_num_threads(threads);
+    var scoringMl = new MLContext(seed: 0);
+    var (scoringTraining, scoringPool, _, scoringBackbone, _) = scoringNetwork == "lenet" ? LeNetData(scoringMl) : MlpData(scoringMl, 512);
+    var scoringModel = scoringMl.Transforms.Conversion.MapValueToKey("Label")
+        .Append(scoringMl.Transforms.DomainAdapt(BenchmarkOptions("SourceOnly", scoringBackbone, steps, threads))).Fit(scoringTraining);
+    int repeat = int.Parse(arguments.GetValueOrDefault("repeat", "3"));
+    Console.WriteLine($"scoring {scoringNetwork}, {scoreRows} rows, {TorchSharp.torch.get_num_threads()} threads");
+    Console.WriteLine("| repetition | Transform rows/s | raw forward rows/s (batch 256) | PredictionEngine µs/row | InferenceSession rows/s (batch 256) |");
+    Console.WriteLine("|---|---|---|---|---|");
+    for (int r = 1; r <= repeat; r++)
+    {
+        var (transformRate, rawRate, latency) = Scoring(scoringMl, scoringModel.LastTransformer, scoringPool, scoreRows);
+        double sessionRate = SessionRowsPerSecond(scoringModel.LastTransformer, scoringPool, scoreRows, 256);
+        Console.WriteLine($"| {r} | {transformRate:N0} | {rawRate:N0} | {latency:F0} | {sessionRate:N0} |");
+    }
+    scoringModel.LastTransformer.Dispose();
     return;
 }
 if (arguments.TryGetValue("child-fit", out var childFit))
@@ -554,6 +580,33 @@ static List<string> OnnxScoring(MLContext ml, DomainAdaptationTransformer adapte
         File.Delete(path);
     }
     return result;
+}
+
+// OnnxRuntime's InferenceSession on the transformer's own export: rows/s at `batchSize` over `count` rows of the pool.
+static double SessionRowsPerSecond(DomainAdaptationTransformer adapter, float[][] pool, int count, int batchSize)
+{
+    int size = pool[0].Length;
+    using var export = new MemoryStream();
+    adapter.ExportToOnnx(export);
+    using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(export.ToArray(), new Microsoft.ML.OnnxRuntime.SessionOptions
+    {
+        IntraOpNumThreads = TorchSharp.torch.get_num_threads(),
+    });
+    var batch = new float[batchSize * size];
+    var probabilities = new float[batchSize * adapter.ClassCount];
+    void Run(int start, int n)
+    {
+        for (int i = 0; i < n; i++)
+            pool[(start + i) % pool.Length].CopyTo(batch, i * size);
+        var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new Memory<float>(batch, 0, n * size), new[] { n, size });
+        using var outputs = session.Run(new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("Features", tensor) }, new[] { "Score" });
+        outputs.First().AsTensor<float>().ToArray().CopyTo(probabilities, 0);
+    }
+    Run(0, Math.Min(batchSize, count)); // warm-up
+    var clock = Stopwatch.StartNew();
+    for (int start = 0; start < count; start += batchSize)
+        Run(start, Math.Min(batchSize, count - start));
+    return count / clock.Elapsed.TotalSeconds;
 }
 
 // Largest differences between the exported model and the network it was exported from, over `count` rows of the pool.

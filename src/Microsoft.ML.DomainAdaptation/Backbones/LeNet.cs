@@ -126,7 +126,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
                 else if (normalization == NormalizationKind.InstanceNorm)
                     conv.Add(($"in{index}", InstanceNorm2d(output, affine: true)));
                 conv.Add(($"relu{index}", ReLU()));
-                conv.Add(($"pool{index}", MaxPool2d(2)));
+                conv.Add(($"pool{index}", new MaxPool2x2())); // max_pool2d when training; faster, same values when scoring
             }
             features = Sequential(conv);
             var fc = new List<(string, Module<Tensor, Tensor>)> { ("fc", Linear(48 * FeatureMapSize(shape.Height) * FeatureMapSize(shape.Width), embeddingSize)) };

@@ -120,11 +120,14 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <returns>Unbiased MMD² and σ² (the median squared distance between distinct pooled rows).</returns>
         /// <remarks>
-        /// The N × N distances (N = source + target rows) are never held at once: every pass computes them again, a block
-        /// of rows at a time (<paramref name="blockValues"/> values), from the Gram expansion (<see cref="MmdLoss.SquaredDistances"/>).
-        /// Memory is O(N·D + block); time is a few passes of O(N²·D). The median (torch.median's: the lower middle value of
-        /// the N(N − 1)/2 distances i &lt; j) is found exactly by narrowing a histogram of <paramref name="bins"/> bins until
-        /// its bin holds at most <paramref name="collectLimit"/> values, which are then sorted.
+        /// The N(N − 1)/2 distances between distinct rows (N = source + target rows) are never held at once: every pass
+        /// computes them again, a block of rows at a time (about <paramref name="blockValues"/> values: the rows i of the
+        /// block against the rows j ≥ the block's first, of which the pairs i &lt; j count), from the Gram expansion
+        /// (<see cref="MmdLoss.SquaredDistances"/>). The same blocks every pass give every pair the same value every pass.
+        /// Memory is O(N·D + block); time is a few passes of O(N²·D / 2). The median (torch.median's: the lower middle value
+        /// of the pairs) is found exactly by narrowing a histogram of <paramref name="bins"/> bins until its bin holds at
+        /// most <paramref name="collectLimit"/> values, which are then sorted. Block temporaries have nearly one size and
+        /// scalars are released at once: glibc's heap otherwise fragmented and kept freed blocks (RSS grew with every pass).
         /// </remarks>
         internal static (double Mmd, double Bandwidth) MedianHeuristicMmd(IReadOnlyList<float[]> source, IReadOnlyList<float[]> target,
             long blockValues = BlockValues, int bins = 4096, long collectLimit = 1 << 22)
@@ -134,63 +137,74 @@ namespace Microsoft.ML.DomainAdaptation
             var norms = z.pow(2).sum(1);
             long n = source.Count, m = target.Count, all = n + m;
             long pairs = all * (all - 1) / 2;
-            long blockRows = Math.Clamp(blockValues / all, 1, all);
-            var columns = arange(all, dtype: ScalarType.Int64);
 
-            // Calls visit(distances of rows [start, start + rows) to every row, mask of the pairs i < j) block by block.
+            // Calls visit(first row, rows, distances of the rows to the rows from the first on: rows × (all − first), whose
+            // pairs i < j are the block's last (all − first − rows) columns and the upper triangle of its first rows × rows).
             void ForEachBlock(Action<long, long, Tensor, Tensor> visit)
             {
-                for (long start = 0; start < all; start += blockRows)
+                for (long start = 0; start < all - 1;)
                 {
                     using var blockScope = NewDisposeScope();
-                    long rows = Math.Min(blockRows, all - start);
-                    var rowIndex = arange(start, start + rows, dtype: ScalarType.Int64).unsqueeze(1);
-                    var d = MmdLoss.SquaredDistances(z.narrow(0, start, rows), z, norms)
-                        .masked_fill(rowIndex == columns.unsqueeze(0), 0); // exactly 0 from a row to itself
-                    visit(start, rows, d, columns.unsqueeze(0) > rowIndex);
+                    long columns = all - start;
+                    long rows = Math.Clamp(blockValues / columns, 1, columns - 1);
+                    var others = z.narrow(0, start, columns);
+                    var d = MmdLoss.SquaredDistances(z.narrow(0, start, rows), others, norms.narrow(0, start, columns));
+                    var upper = ones(rows, rows, dtype: ScalarType.Bool).triu(1);
+                    visit(start, rows, d, upper);
+                    start += rows;
                 }
             }
 
-            double sum = 0; // of all pairs, for a degenerate median; summed on the first pass
-            // The median: the value of rank k among the pairs. The search keeps a range [low, high) holding it, `below` pairs
-            // under low; each pass bins the range's values at boundaries between their min and max (comparisons only, so a
-            // value falls on the same side of a boundary in every pass) and narrows to the bin holding rank k.
-            long k = (pairs - 1) / 2, below = 0;
-            double low = 0, high = double.PositiveInfinity, sigma2 = double.NaN;
-            bool firstPass = true;
+            // The pairs of a block as two parts: the triangle's values (1-D) and the rectangle right of it (a view).
+            (Tensor Triangle, Tensor Right) Parts(Tensor d, long rows, Tensor upper) =>
+                (d.narrow(1, 0, rows).masked_select(upper), d.narrow(1, rows, d.shape[1] - rows));
+
+            // First pass: the smallest and largest value and the sum (for a degenerate median).
+            double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
+            ForEachBlock((_, rows, d, upper) =>
+            {
+                var (triangle, right) = Parts(d, rows, upper);
+                foreach (var part in new[] { triangle, right })
+                {
+                    if (part.numel() == 0)
+                        continue;
+                    min = Math.Min(min, part.min().item<double>());
+                    max = Math.Max(max, part.max().item<double>());
+                    sum += part.sum().item<double>();
+                }
+            });
+
+            // The median: the value of rank k among the pairs. The search keeps a range [low, high) holding it (values within
+            // [lowBound, highBound]), `below` pairs under low and `inRange` in it; each pass bins the range's values at
+            // boundaries between the bounds (comparisons only, so a value falls on the same side of a boundary in every pass)
+            // and narrows to the bin holding rank k.
+            long k = (pairs - 1) / 2, below = 0, inRange = pairs;
+            double low = double.NegativeInfinity, high = double.PositiveInfinity, lowBound = min, highBound = max, sigma2 = double.NaN;
             while (double.IsNaN(sigma2))
             {
-                double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
-                long underLow = 0, inRangeCount = 0;
-                ForEachBlock((_, _, d, upper) =>
+                if (lowBound == highBound)
                 {
-                    var values = d.masked_select(upper);
-                    underLow += (values < low).sum().item<long>();
-                    var inRange = values.masked_select((values >= low).logical_and(values < high));
-                    inRangeCount += inRange.numel();
-                    if (firstPass)
-                        sum += values.sum().item<double>();
-                    if (inRange.numel() > 0)
-                    {
-                        lo = Math.Min(lo, inRange.min().item<double>());
-                        hi = Math.Max(hi, inRange.max().item<double>());
-                    }
-                });
-                below = underLow;
-                firstPass = false;
-                if (lo == hi || inRangeCount <= collectLimit)
-                {
-                    sigma2 = lo == hi ? lo : Collect(low, high)[(int)(k - below)];
+                    sigma2 = lowBound;
                     break;
                 }
-                // bins − 1 boundaries strictly inside (lo, hi]: bin b holds the values with b boundaries at or below them.
-                var boundaries = linspace(lo, hi, bins + 1, dtype: ScalarType.Float64).narrow(0, 1, bins - 1);
-                var counts = zeros(bins, dtype: ScalarType.Int64);
-                ForEachBlock((_, _, d, upper) =>
+                if (inRange <= collectLimit)
                 {
-                    var values = d.masked_select(upper);
-                    var inRange = values.masked_select((values >= low).logical_and(values < high));
-                    counts.add_(bucketize(inRange, boundaries, right: true).bincount(null, bins));
+                    sigma2 = Collect(low, high)[(int)(k - below)];
+                    break;
+                }
+                // bins − 1 boundaries strictly inside (lowBound, highBound]: bin b holds the values with b boundaries at or below them.
+                var boundaries = linspace(lowBound, highBound, bins + 1, dtype: ScalarType.Float64).narrow(0, 1, bins - 1);
+                var counts = zeros(bins + 1, dtype: ScalarType.Int64);
+                ForEachBlock((_, rows, d, upper) =>
+                {
+                    var (triangle, right) = Parts(d, rows, upper);
+                    foreach (var part in new[] { triangle, right })
+                    {
+                        var index = bucketize(part.contiguous(), boundaries, right: true); // a view would be copied anyway, with a warning
+                        if (inRange < pairs)
+                            index.masked_fill_(InRange(part, low, high).logical_not_(), bins); // out of the range: the extra bin
+                        counts.add_(index.flatten().bincount(null, bins + 1));
+                    }
                 });
                 var histogram = counts.data<long>().ToArray();
                 var edges = boundaries.data<double>().ToArray();
@@ -198,45 +212,85 @@ namespace Microsoft.ML.DomainAdaptation
                 long seen = below;
                 while (seen + histogram[bin] <= k)
                     seen += histogram[bin++];
-                double newLow = bin == 0 ? low : edges[bin - 1], newHigh = bin == bins - 1 ? high : edges[bin];
-                if (newLow == low && newHigh == high)
+                if (histogram[bin] == inRange)
                 {
-                    // No progress (boundaries collapsed onto neighbouring doubles): take the values as they are.
-                    sigma2 = Collect(low, high)[(int)(k - below)];
-                    break;
+                    // Every value of the range in one bin (ties, or bounds far wider than the values): bound the range by its
+                    // own smallest and largest value. Equal: that is the median; already the bounds: take the values as they are.
+                    var (rangeMin, rangeMax) = RangeExtremes(low, high);
+                    if (rangeMin == rangeMax)
+                        sigma2 = rangeMin;
+                    else if (rangeMin == lowBound && rangeMax == highBound)
+                        sigma2 = Collect(low, high)[(int)(k - below)];
+                    (lowBound, highBound) = (rangeMin, rangeMax);
+                    continue;
                 }
-                (low, high) = (newLow, newHigh);
+                (low, high, below, inRange) = (bin == 0 ? low : edges[bin - 1], bin == bins - 1 ? high : edges[bin], seen, histogram[bin]);
+                lowBound = bin == 0 ? lowBound : edges[bin - 1];
+                highBound = bin == bins - 1 ? highBound : edges[bin];
+            }
+
+            // Values in [from, to) (comparisons with disposed scalars: undisposed ones are freed late and fragment the heap).
+            static Tensor InRange(Tensor values, double from, double to)
+            {
+                using TorchSharp.Scalar fromScalar = from, toScalar = to;
+                return values.ge(fromScalar).logical_and_(values.lt(toScalar));
             }
 
             // The sorted values of the pairs in [from, to).
             List<double> Collect(double from, double to)
             {
                 var collected = new List<double>();
-                ForEachBlock((_, _, d, upper) =>
+                ForEachBlock((_, rows, d, upper) =>
                 {
-                    var values = d.masked_select(upper);
-                    collected.AddRange(values.masked_select((values >= from).logical_and(values < to)).data<double>().ToArray());
+                    var (triangle, right) = Parts(d, rows, upper);
+                    foreach (var part in new[] { triangle, right })
+                        collected.AddRange(part.masked_select(InRange(part, from, to)).data<double>().ToArray());
                 });
                 collected.Sort();
                 return collected;
             }
+
+            // The smallest and largest value of the pairs in [from, to).
+            (double Min, double Max) RangeExtremes(double from, double to)
+            {
+                double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+                ForEachBlock((_, rows, d, upper) =>
+                {
+                    var (triangle, right) = Parts(d, rows, upper);
+                    foreach (var part in new[] { triangle, right })
+                    {
+                        if (part.numel() == 0)
+                            continue;
+                        var mask = InRange(part, from, to);
+                        using TorchSharp.Scalar positive = double.PositiveInfinity, negative = double.NegativeInfinity;
+                        lo = Math.Min(lo, part.masked_fill(mask.logical_not(), positive).min().item<double>());
+                        hi = Math.Max(hi, part.masked_fill(mask.logical_not(), negative).max().item<double>());
+                    }
+                });
+                return (lo, hi);
+            }
             if (!(sigma2 > 0))
                 sigma2 = Math.Max(sum / pairs, MmdLoss.BandwidthEpsilon);
 
-            // Last pass: kernel sums per domain pair (the diagonal, exp(0) = 1 per row, left out of the within-domain sums).
+            // Last pass: kernel sums of the pairs i < j per domain pair; a within-domain sum over i ≠ j is twice that.
             double sourceSum = 0, targetSum = 0, crossSum = 0;
-            ForEachBlock((start, rows, d, _) =>
+            using TorchSharp.Scalar factor = -1 / (2 * sigma2), zero = 0.0;
+            ForEachBlock((start, rows, d, upper) =>
             {
-                var kernel = (-d / (2 * sigma2)).exp();
-                long sourceRows = Math.Clamp(n - start, 0, rows);
+                var kernel = d.mul_(factor).exp_();
+                kernel.narrow(1, 0, rows).masked_fill_(upper.logical_not_(), zero); // the diagonal and i > j
+                long sourceRows = Math.Clamp(n - start, 0, rows), sourceColumns = Math.Clamp(n - start, 0, kernel.shape[1]);
+                long targetColumns = kernel.shape[1] - sourceColumns;
                 if (sourceRows > 0)
                 {
                     var s = kernel.narrow(0, 0, sourceRows);
-                    sourceSum += s.narrow(1, 0, n).sum().item<double>() - sourceRows;
-                    crossSum += s.narrow(1, n, m).sum().item<double>();
+                    if (sourceColumns > 0)
+                        sourceSum += 2 * s.narrow(1, 0, sourceColumns).sum().item<double>();
+                    if (targetColumns > 0)
+                        crossSum += s.narrow(1, sourceColumns, targetColumns).sum().item<double>();
                 }
-                if (rows > sourceRows)
-                    targetSum += kernel.narrow(0, sourceRows, rows - sourceRows).narrow(1, n, m).sum().item<double>() - (rows - sourceRows);
+                if (rows > sourceRows && targetColumns > 0)
+                    targetSum += 2 * kernel.narrow(0, sourceRows, rows - sourceRows).narrow(1, sourceColumns, targetColumns).sum().item<double>();
             });
             double mmd = sourceSum / (n * (n - 1.0)) + targetSum / (m * (m - 1.0)) - 2 * crossSum / ((double)n * m);
             return (mmd, sigma2);

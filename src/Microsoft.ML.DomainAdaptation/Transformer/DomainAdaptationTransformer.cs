@@ -228,6 +228,9 @@ namespace Microsoft.ML.DomainAdaptation
                     $"(model format 0x{ctx.Header.ModelVerWritten:X8}, readable from 0x{ctx.Header.ModelVerReadable:X8}); this version reads formats up to 0x{FormatVersion:X8}. " +
                     "Load it with the version that saved it or a newer one.");
             ctx.CheckAtModel(GetVersionInfo());
+            // A process that only scores: the native settings a training would make, before libtorch loads (ThreadPolicy, MallocTuning).
+            Training.MallocTuning.EnsureConfigured();
+            Training.ThreadPolicy.EnsureWaitPolicy();
             Native.LibTorchSharpPreload.EnsureLoadable(); // a model loaded before any training (Debian 12 without a patched build output)
             string method = ctx.LoadNonEmptyString();
             string feature = ctx.LoadNonEmptyString();
