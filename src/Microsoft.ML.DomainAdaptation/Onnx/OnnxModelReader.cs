@@ -23,8 +23,24 @@ namespace Microsoft.ML.DomainAdaptation.Onnx
                 throw new ArgumentException($"{optionName} must name an ONNX model file.", optionName);
             if (!File.Exists(path))
                 throw new FileNotFoundException($"{optionName}: the ONNX model file '{path}' does not exist.", path);
-            return Parse(File.ReadAllBytes(path), $"{optionName} ('{path}')");
+            // One Fit asks for the same file several times (column check, network description, weights; ADDA's second
+            // encoder): ResNet-18 is 45 MB of protobuf. The parsed model is shared while it is alive and the file unchanged;
+            // callers only read it.
+            var file = new FileInfo(path);
+            var key = (file.FullName, file.Length, file.LastWriteTimeUtc);
+            lock (RecentLock)
+            {
+                if (Recent.Key == key && Recent.Model.TryGetTarget(out var cached))
+                    return cached;
+            }
+            var model = Parse(File.ReadAllBytes(path), $"{optionName} ('{path}')");
+            lock (RecentLock)
+                Recent = (key, new WeakReference<ModelProto>(model));
+            return model;
         }
+
+        private static readonly object RecentLock = new object();
+        private static ((string, long, DateTime) Key, WeakReference<ModelProto> Model) Recent = (default, new WeakReference<ModelProto>(null));
 
         /// <summary>Parses ONNX model bytes; <paramref name="source"/> names them in errors.</summary>
         public static ModelProto Parse(byte[] bytes, string source)
