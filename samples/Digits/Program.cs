@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.DomainAdaptation;
 using Microsoft.ML.DomainAdaptation.Samples;
 using Microsoft.ML.Transforms;
@@ -32,7 +33,9 @@ if (args.Contains("--help") || args.Contains("-h"))
                              resnet: ResNet-18 from ML.NET's ImageNet weights fine-tuned end to end (bottleneck 256,
                              pretrained layers at 0.1 x the learning rate); resnet-frozen: the same with every
                              pretrained stage frozen (only the bottleneck and the heads learn)
-          --set "F=v;..."    sets the named option fields of every method run
+          --set "F=v;..."    sets the named option fields of every method run (e.g. InputNormalization=PerImage);
+                             with X+DIRT-T, of X only (DIRT-T keeps X's network and its own defaults)
+          X+DIRT-T           as a method name: X (e.g. VADA), then DIRT-T refining its model for as many steps
         Methods (DomainAdaptationMethods.Names):
         """ + "\n  " + string.Join(", ", DomainAdaptationMethods.Names));
     return;
@@ -57,7 +60,7 @@ var directions = arguments.GetValueOrDefault("direction", full
     .Split(',').Select(d => d.Split(':')).Select(d => (Source: d[0], Target: d[1])).ToArray();
 var methodNames = !arguments.TryGetValue("methods", out var list)
     ? (full ? new[] { "SourceOnly", "DANN", "DeepCORAL", "SourceOnly+BN", "AdaBN" } : new[] { "SourceOnly", "DANN", "MMD" })
-    : list == "all" ? DomainAdaptationMethods.Names.ToArray() : list.Split(',').Select(DomainAdaptationMethods.CanonicalName).ToArray();
+    : list == "all" ? DomainAdaptationMethods.Names.ToArray() : list.Split(',').Select(CanonicalName).ToArray();
 
 int runCount = directions.Length * methodNames.Length * seeds.Length;
 Console.WriteLine($"{runCount} runs ({directions.Length} direction(s) × {methodNames.Length} method(s) × {seeds.Length} seed(s)) of {iterations:N0} steps of " +
@@ -86,7 +89,9 @@ foreach (var (sourceName, targetName) in directions)
         {
             run++;
             Console.WriteLine($"run {run}/{runCount}: {sourceName} -> {targetName}, {method}, seed {seed}");
-            var options = DomainAdaptationMethods.Create(method);
+            // "X+DIRT-T": method X, then DIRT-T refining its model on the target for as many steps (README, Methods).
+            bool refine = method.EndsWith(DirtTSuffix, StringComparison.OrdinalIgnoreCase);
+            var options = DomainAdaptationMethods.Create(refine ? method[..^DirtTSuffix.Length] : method);
             // Every method runs on the same backbone; a method's entry only chooses its normalisation (LeNet), the
             // pretrained ResNet always uses batch norm. The digits' pixels are in [−1, 1]: p / 127.5 − 1 for p in 0–255.
             options.Backbone = backbone == "lenet"
@@ -108,13 +113,25 @@ foreach (var (sourceName, targetName) in directions)
             };
             if (arguments.TryGetValue("set", out var assignments))
                 SetOptions(options, assignments);
-            var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
-                .Append(mlContext.MulticlassClassification.Trainers.DomainAdaptation(options));
+            TransformerChain<DomainAdaptationTransformer> Fit(DomainAdaptationOptions o) =>
+                mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+                    .Append(mlContext.MulticlassClassification.Trainers.DomainAdaptation(o)).Fit(trainingData);
             var clock = Stopwatch.StartNew();
             ITransformer model;
             try
             {
-                model = pipeline.Fit(trainingData);
+                model = Fit(options);
+                if (refine)
+                {
+                    // DIRT-T's own defaults (learning rate 0.001, its add-ons); the network, input normalisation included, is the first model's.
+                    var dirtT = new DirtTOptions
+                    {
+                        InitialModel = ((TransformerChain<DomainAdaptationTransformer>)model).LastTransformer,
+                        Iterations = iterations, BatchSize = batchSize, Seed = seed, NumberOfThreads = options.NumberOfThreads,
+                        ProgressInterval = options.ProgressInterval, ProgressCallback = options.ProgressCallback,
+                    };
+                    model = Fit(dirtT);
+                }
             }
             catch (InvalidOperationException e) when (e.Message.Contains("diverged"))
             {
@@ -134,12 +151,18 @@ foreach (var (sourceName, targetName) in directions)
 
 Console.WriteLine();
 Console.WriteLine($"{runCount} runs in {(int)total.Elapsed.TotalMinutes}:{total.Elapsed.Seconds:00}.");
-Console.WriteLine($"Target test metrics (ML.NET MulticlassClassification.Evaluate), {backbone} backbone, {size} px, {iterations} steps, batch {batchSize} + {batchSize}, seeds {string.Join(",", seeds)}; mean ± standard deviation over seeds; Fit seconds per 1,000 steps.");
+Console.WriteLine($"Target test metrics (ML.NET MulticlassClassification.Evaluate), {backbone} backbone, {size} px, {iterations} steps, batch {batchSize} + {batchSize}, seeds {string.Join(",", seeds)}; mean ± standard deviation over seeds; Fit seconds per 1,000 steps (X+DIRT-T: both stages, per 1,000 steps of each).");
 Console.WriteLine();
 ResultTable.Print(results, "source MicroAccuracy %");
 
 if (failures.Count > 0)
     Console.WriteLine($"\nDiverged (not in the table): {string.Join("; ", failures)}.");
+
+// A method's canonical name; "X+DIRT-T" (X then DIRT-T from its model) is the sample's own.
+static string CanonicalName(string name) =>
+    name.EndsWith(DirtTSuffix, StringComparison.OrdinalIgnoreCase)
+        ? DomainAdaptationMethods.CanonicalName(name[..^DirtTSuffix.Length]) + DirtTSuffix
+        : DomainAdaptationMethods.CanonicalName(name);
 
 // --set "Field=value;Field=value": sets public option fields by name (e.g. DiscrepancyWeight=0.5;AdversarialOptimizer=Adam).
 static void SetOptions(DomainAdaptationOptions options, string assignments)
@@ -153,4 +176,9 @@ static void SetOptions(DomainAdaptationOptions options, string assignments)
         field.SetValue(options, type.IsEnum ? Enum.Parse(type, parts[1], ignoreCase: true)
             : Convert.ChangeType(parts[1], type, System.Globalization.CultureInfo.InvariantCulture));
     }
+}
+
+partial class Program
+{
+    private const string DirtTSuffix = "+DIRT-T";
 }

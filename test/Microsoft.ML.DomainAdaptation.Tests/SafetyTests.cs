@@ -125,7 +125,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 ScoreColumnName = "S", PredictedLabelColumnName = "P",
                 Backbone = new MlpBackboneOptions { HiddenLayerSizes = new[] { 7 }, EmbeddingSize = 3 },
                 ClassifierHiddenSize = 5, Iterations = 11, BatchSize = 13, LearningRate = 0.5f, Momentum = 0.5f, WeightDecay = 0.1f,
-                AnnealLearningRate = false, Device = "cpu", Seed = 17, NumberOfThreads = 1, ProgressInterval = 3,
+                AnnealLearningRate = false, Device = "cpu", Seed = 17, NumberOfThreads = 1, ProgressInterval = 3, InputNormalization = InputNormalizationKind.PerImage,
                 CancellationToken = new CancellationTokenSource().Token, ProgressCallback = _ => { },
                 // Not common: none of these may reach the baseline.
                 UseTargetLabels = true, TargetLabelWeight = 2, TrainingHistoryPath = "candidate-history.csv",
@@ -137,7 +137,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             {
                 "FeatureColumnName", "LabelColumnName", "DomainColumnName", "EmbeddingColumnName", "ScoreColumnName", "PredictedLabelColumnName",
                 "ClassifierHiddenSize", "Iterations", "BatchSize", "LearningRate", "Momentum", "WeightDecay", "AnnealLearningRate", "Device",
-                "Seed", "NumberOfThreads", "ProgressInterval", "CancellationToken", "ProgressCallback",
+                "Seed", "NumberOfThreads", "ProgressInterval", "CancellationToken", "ProgressCallback", "InputNormalization",
             };
             var fresh = new SourceOnlyOptions();
             foreach (var field in typeof(DomainAdaptationOptions).GetFields(BindingFlags.Instance | BindingFlags.Public))

@@ -23,6 +23,8 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
         /// </summary>
         public static optim.Optimizer Sgd(IEnumerable<Parameter> parameters, nn.Module backbone, double learningRate, double momentum, double weightDecay)
         {
+            if (backbone is Networks.InputNormalizedBackbone normalized)
+                backbone = normalized.Inner;
             double scale = (backbone as PretrainedBackbone)?.LearningRateScale ?? 1;
             if (backbone is not PretrainedBackbone pretrained || scale == 1)
                 return optim.SGD(parameters, learningRate, momentum, weight_decay: weightDecay);

@@ -78,6 +78,10 @@ namespace Microsoft.ML.DomainAdaptation
             if (InitialModel.Network.Spec.Head != HeadKind.Softmax)
                 throw new ArgumentOutOfRangeException(nameof(InitialModel), InitialModel.MethodName,
                     $"{nameof(InitialModel)} was trained by {InitialModel.MethodName}, whose scoring head is not one classifier; {MethodName} refines models with one classifier head.");
+            if (InputNormalization != InputNormalizationKind.None)
+                throw new ArgumentOutOfRangeException(nameof(InputNormalization), InputNormalization,
+                    $"{nameof(InputNormalization)} is {InputNormalization}, but {MethodName} refines {nameof(InitialModel)}'s network as it is, its input normalisation " +
+                    $"({InitialModel.Network.Spec.Input.Kind}) included: leave {nameof(InputNormalization)} at None and set it on the initial model's options.");
             Check(TeacherWeight >= 0 && float.IsFinite(TeacherWeight), nameof(TeacherWeight), TeacherWeight, "must be non-negative");
             Check(RefinementInterval > 0, nameof(RefinementInterval), RefinementInterval, "must be positive");
             if (AddOns.OfType<VatAddOn>().FirstOrDefault(v => v.SourceWeight > 0) is VatAddOn vat)

@@ -13,7 +13,7 @@ namespace Microsoft.ML.DomainAdaptation
     /// radius ε = 3.5 (<see cref="VatAddOn"/>); ξ = 0.01 instead of 1e-6, which float32 does not resolve (see <see cref="VatAddOn"/>). Changed from the paper: the domain loss goes through DANN's gradient
     /// reversal with its warm start instead of alternating discriminator and generator updates, and training is this library's
     /// SGD with the annealed learning rate instead of Adam (1e-3), so every method here shares one optimiser; the paper's
-    /// instance normalisation of the inputs is left to the data preparation. The paper's MNIST → SVHN setting takes λ_s = 0.
+    /// instance normalisation of the inputs is an option (<see cref="DomainAdaptationOptions.InputNormalization"/> = <see cref="InputNormalizationKind.PerImage"/>), off by default. The paper's MNIST → SVHN setting takes λ_s = 0.
     /// </remarks>
     /// <example><code>
     /// var estimator = mlContext.Transforms.DomainAdapt(new VadaOptions { Backbone = new LeNetBackboneOptions() });

@@ -16,19 +16,29 @@ namespace Microsoft.ML.DomainAdaptation.Networks
     }
 
     /// <summary>
-    /// The architecture of a trained network — its backbone (which describes itself, <see cref="BackboneSpec"/>) and its
-    /// head — saved beside its weights so that loading rebuilds the same modules before reading the weights into them.
+    /// The architecture of a trained network — its input normalisation, its backbone (which describes itself,
+    /// <see cref="BackboneSpec"/>) and its head — saved beside its weights so that loading rebuilds the same modules before
+    /// reading the weights into them.
     /// </summary>
     internal sealed record NetworkSpec(BackboneSpec Backbone, int ClassifierHiddenSize, int ClassCount, HeadKind Head = HeadKind.Softmax)
     {
         /// <summary>Model formats before this one stored MLP and LeNet settings in one fixed record (<see cref="ReadLegacy"/>).</summary>
         public const uint FormatWithBackboneKinds = 0x00010004;
 
+        /// <summary>Model formats before this one had no input normalisation (read as <see cref="InputNormalizationKind.None"/>).</summary>
+        public const uint FormatWithInputNormalization = 0x00010005;
+
+        /// <summary>What the network does to its input before the backbone. Default: nothing.</summary>
+        public InputNormalizerSpec Input { get; init; } = InputNormalizerSpec.None;
+
         public int InputSize => Backbone.InputSize;
 
         public int EmbeddingSize => Backbone.EmbeddingSize;
 
-        public nn.Module<Tensor, Tensor> CreateBackbone() => Backbone.CreateModule();
+        /// <summary>The backbone module, behind the input normalisation when there is one (<see cref="InputNormalizedBackbone"/>).</summary>
+        public nn.Module<Tensor, Tensor> CreateBackbone() => Input.Kind == InputNormalizationKind.None
+            ? Backbone.CreateModule()
+            : new InputNormalizedBackbone(Input, Backbone.Image ?? throw new InvalidOperationException($"{Input.Kind} input normalisation needs an image backbone, not {Backbone}."), Backbone.CreateModule());
 
         public ClassifierHead CreateClassifier(string name = nameof(ClassifierHead)) =>
             new ClassifierHead(EmbeddingSize, ClassifierHiddenSize, ClassCount, name);
@@ -39,6 +49,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             writer.Write(ClassifierHiddenSize);
             writer.Write(ClassCount);
             writer.Write((int)Head);
+            Input.Write(writer);
         }
 
         /// <summary>Reads a description written by a model of format <paramref name="format"/>.</summary>
@@ -49,6 +60,11 @@ namespace Microsoft.ML.DomainAdaptation.Networks
                 : new NetworkSpec(BackboneSpec.ReadAnyKind(reader), reader.ReadInt32(), reader.ReadInt32(), (HeadKind)reader.ReadInt32());
             if (!Enum.IsDefined(spec.Head) || spec.ClassCount < 2 || spec.ClassifierHiddenSize < 0)
                 throw new InvalidDataException($"The model's network description is invalid: {spec}.");
+            if (format >= FormatWithInputNormalization)
+            {
+                spec = spec with { Input = InputNormalizerSpec.Read(reader) };
+                spec.Input.CheckRead(spec.Backbone);
+            }
             return spec;
         }
 

@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DomainAdaptation.Onnx
 {
     /// <summary>
-    /// Writes a fitted scoring network as an ONNX graph computing what the transformer computes: the backbone (whose
+    /// Writes a fitted scoring network as an ONNX graph computing what the transformer computes: the input normalisation
+    /// (<see cref="InputNormalizerSpec.ExportOnnx"/>), the backbone (whose
     /// description emits its own nodes, <see cref="BackboneSpec.ExportOnnx"/>), then the head of the method
     /// (softmax of one classifier, mean of two classifiers' softmax for MCD, softmax of minus the squared distance to
     /// the class centres for M-ADDA). AdaBN's target statistics and ADDA's target encoder are simply the network's weights.
@@ -21,7 +22,14 @@ namespace Microsoft.ML.DomainAdaptation.Onnx
             var weights = new OnnxWeights(network);
             var graph = new OnnxGraph();
             graph.Input(inputName, featureSize);
-            string x = spec.Backbone.ExportOnnx(graph, weights, inputName);
+            string x = inputName;
+            if (spec.Input.Kind != InputNormalizationKind.None)
+            {
+                // The normaliser's nodes, then the backbone reading its weights under "backbone." as without one.
+                x = spec.Input.ExportOnnx(graph, x, spec.Backbone.Image.Value);
+                weights = weights.Renamed($"backbone.{InputNormalizedBackbone.InnerName}.", "backbone.");
+            }
+            x = spec.Backbone.ExportOnnx(graph, weights, x);
             string embedding = graph.Node("Identity", new[] { x }, embeddingName);
 
             string score = spec.Head switch

@@ -19,6 +19,12 @@ namespace Microsoft.ML.DomainAdaptation.Onnx
 
         public OnnxWeights(nn.Module module) => _weights = module.state_dict().ToDictionary(p => p.Key, p => p.Value);
 
+        private OnnxWeights(Dictionary<string, Tensor> weights) => _weights = weights;
+
+        /// <summary>The same weights with the names under <paramref name="from"/> moved under <paramref name="to"/> (others kept).</summary>
+        public OnnxWeights Renamed(string from, string to) =>
+            new(_weights.ToDictionary(p => p.Key.StartsWith(from, StringComparison.Ordinal) ? to + p.Key.Substring(from.Length) : p.Key, p => p.Value));
+
         public Tensor Tensor(string key) =>
             _weights.TryGetValue(key, out var tensor) ? tensor
                 : throw new InvalidOperationException($"The network has no weight '{key}' (it has {string.Join(", ", _weights.Keys)}).");

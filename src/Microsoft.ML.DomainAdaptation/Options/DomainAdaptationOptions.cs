@@ -40,6 +40,16 @@ namespace Microsoft.ML.DomainAdaptation
         /// Use <see cref="LeNetBackboneOptions"/> for image pixels.</summary>
         public BackboneOptions Backbone = new MlpBackboneOptions();
 
+        /// <summary>
+        /// How the network standardises each input image before its backbone: <see cref="InputNormalizationKind.None"/> (default),
+        /// <see cref="InputNormalizationKind.PerImage"/> (each image by its own per-channel mean and variance, as DIRT-T's
+        /// instance-normalised inputs) or <see cref="InputNormalizationKind.PerChannelDataset"/> (per-channel statistics of the
+        /// training rows of both domains, stored in the model). Part of the network: applied at training, scoring and in the
+        /// ONNX export. Image backbones only (a backbone reading plain vectors is refused when <c>Fit</c> starts, before any row
+        /// is read). <see cref="DirtTOptions"/> keeps its initial model's and takes only None here.
+        /// </summary>
+        public InputNormalizationKind InputNormalization = InputNormalizationKind.None;
+
         /// <summary>Hidden width of the classifier head on the embedding; 0 makes the head a single linear layer. Default: 100.</summary>
         public int ClassifierHiddenSize = 100;
 
@@ -161,6 +171,30 @@ namespace Microsoft.ML.DomainAdaptation
         internal virtual Networks.NetworkSpec CreateNetworkSpec(Networks.BackboneSpec backbone, int classCount) =>
             new Networks.NetworkSpec(backbone, ClassifierHiddenSize, classCount, Head);
 
+        /// <summary>
+        /// Throws an <see cref="ArgumentOutOfRangeException"/> naming <see cref="InputNormalization"/> when it is set and
+        /// <paramref name="backbone"/> reads plain vectors (no image channels to standardise).
+        /// </summary>
+        internal void CheckInputNormalization(Networks.BackboneSpec backbone)
+        {
+            if (InputNormalization != InputNormalizationKind.None && backbone.Image is null)
+                throw new ArgumentOutOfRangeException(nameof(InputNormalization), InputNormalization,
+                    $"{nameof(InputNormalization)} is {InputNormalization}, which standardises image channels, but the backbone ({backbone}) reads plain vectors; " +
+                    $"use an image backbone (e.g. {nameof(LeNetBackboneOptions)}) or set {nameof(InputNormalization)} to None.");
+        }
+
+        /// <summary>
+        /// <paramref name="spec"/> with the input normalisation of <see cref="InputNormalization"/>, its statistics computed on
+        /// the training rows of both domains (<paramref name="data"/>); unchanged for None (DIRT-T's network keeps its initial model's).
+        /// </summary>
+        internal Networks.NetworkSpec WithInputNormalization(Networks.NetworkSpec spec, Data.DomainData data)
+        {
+            if (InputNormalization == InputNormalizationKind.None)
+                return spec;
+            CheckInputNormalization(spec.Backbone);
+            return spec with { Input = Networks.InputNormalizerSpec.Create(InputNormalization, spec.Backbone.Image.Value, data.SourceFeatures, data.TargetFeatures) };
+        }
+
         /// <summary>True when the method trains with the shared step, which adds the <see cref="AddOns"/>.</summary>
         internal virtual bool UsesSharedStep => true;
 
@@ -213,6 +247,7 @@ namespace Microsoft.ML.DomainAdaptation
             if (Backbone is null)
                 throw new ArgumentNullException(nameof(Backbone), "A backbone is required (MlpBackboneOptions or LeNetBackboneOptions).");
             Backbone.Validate();
+            Check(Enum.IsDefined(InputNormalization), nameof(InputNormalization), InputNormalization, "must be None, PerImage or PerChannelDataset");
             Check(ClassifierHiddenSize >= 0, nameof(ClassifierHiddenSize), ClassifierHiddenSize, "must be non-negative");
             Check(Iterations > 0, nameof(Iterations), Iterations, "must be positive");
             Check(BatchSize > 0, nameof(BatchSize), BatchSize, "must be positive");

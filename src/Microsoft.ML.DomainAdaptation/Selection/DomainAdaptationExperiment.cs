@@ -345,6 +345,7 @@ namespace Microsoft.ML.DomainAdaptation
                 ScoreColumnName = t.ScoreColumnName,
                 PredictedLabelColumnName = t.PredictedLabelColumnName,
                 Backbone = t.Backbone,
+                InputNormalization = t.InputNormalization, // part of the network: the baseline sees the same pixels
                 ClassifierHiddenSize = t.ClassifierHiddenSize,
                 Iterations = t.Iterations,
                 BatchSize = t.BatchSize,

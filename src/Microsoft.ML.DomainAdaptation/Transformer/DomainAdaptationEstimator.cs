@@ -98,7 +98,9 @@ namespace Microsoft.ML.DomainAdaptation
                 throw SchemaErrors.Mismatch("input", "feature", o.FeatureColumnName, "known-size vector of Single", featureType.ToString());
             int featureSize = featureType.Size;
             // The architecture is checked against the column before any row is read (size, pixel layout).
-            o.CreateBackboneSpec(featureSize).CheckColumnLayout(featureType, o.FeatureColumnName);
+            var backbone = o.CreateBackboneSpec(featureSize);
+            backbone.CheckColumnLayout(featureType, o.FeatureColumnName);
+            o.CheckInputNormalization(backbone);
             var labelColumn = schema[o.LabelColumnName];
             var labelType = (KeyDataViewType)labelColumn.Type;
             if (labelType.RawType != typeof(uint))
@@ -114,7 +116,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             var o = _options;
             int featureSize = data.FeatureSize;
-            var spec = o.CreateNetworkSpec(o.CreateBackboneSpec(featureSize), data.ClassCount);
+            var spec = o.WithInputNormalization(o.CreateNetworkSpec(o.CreateBackboneSpec(featureSize), data.ClassCount), data);
             if (data.SourceCount < o.BatchSize)
                 throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, $"BatchSize ({o.BatchSize}) is larger than the {data.SourceCount} source rows; lower it.");
             if (data.TargetCount < o.BatchSize)

@@ -173,7 +173,7 @@ namespace Microsoft.ML.DomainAdaptation
         public void Dispose() => _scorer.Dispose();
 
         /// <summary>The model format this version writes (and the newest it reads).</summary>
-        internal const uint FormatVersion = NetworkSpec.FormatWithBackboneKinds; // Each backbone stores its own settings under its kind name.
+        internal const uint FormatVersion = NetworkSpec.FormatWithInputNormalization; // The network's input normalisation after its head.
         private const uint FormatWithCentreScale = 0x00010003; // The nearest-centre head's scale 1 / 2σ² among the weights.
         private const uint FormatWithoutCentreScale = 0x00010002; // Label column name, size and SHA-256 of the weights.
 
