@@ -57,8 +57,12 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     throw new CliException(ExitCodes.BadInput, $"--channels must be 1 (grey) or 3 (RGB); got {channelCount}.");
                 var mlContext = new MLContext(seed: r.GetValue(seed));
                 var settings = new DataReader.Settings { ImageSize = r.GetValue(imageSize), Channels = r.GetValue(channels), LabelColumn = r.GetValue(labelColumn) };
-                var (sourceData, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings);
-                var targetData = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target");
+                var (rawSource, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings);
+                var rawTarget = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target");
+                // The preprocessing (resize, scale, standardise) is fitted on the source and saved at the head of the model.
+                var preprocessing = Preprocessing.Fit(mlContext, description, rawSource);
+                var sourceData = Preprocessing.Featurize(mlContext, description, preprocessing, rawSource);
+                var targetData = Preprocessing.Featurize(mlContext, description, preprocessing, rawTarget);
                 Console.WriteLine($"Source: {sourceData.Count} rows, target: {targetData.Count} rows; {description}.");
 
                 string networkName = r.GetValue(network) == "auto" ? (description.IsImage ? "lenet" : "mlp") : r.GetValue(network);
@@ -110,9 +114,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 Console.WriteLine($"Trained {methodName} ({networkName}) for {options.Iterations} steps in {clock.Elapsed.TotalSeconds:F1} s.");
 
                 // The model and its data description are complete in a temporary file before they replace any previous model.
+                var chain = Preprocessing.Chain(mlContext, preprocessing, model, sourceData.ToDataView(mlContext, description));
                 AtomicFile.Write(path, (string temporary) =>
                 {
-                    mlContext.Model.Save(model, training.Schema, temporary);
+                    mlContext.Model.Save(chain, Preprocessing.RawView(rawSource, description).Schema, temporary);
                     description.WriteInto(temporary);
                 });
                 Console.WriteLine($"Model written to {path}");
@@ -143,9 +148,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             command.SetAction(r => Program.Run(() =>
             {
                 var mlContext = new MLContext(seed: 0);
-                var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
+                var (transformer, description, preprocessing) = ModelFile.Load(mlContext, r.GetValue(model));
                 using var _ = transformer;
-                var rows = DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data");
+                var rows = Preprocessing.Featurize(mlContext, description, preprocessing,
+                    DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data"));
                 if (!rows.HasLabels)
                     throw new CliException(ExitCodes.BadInput, $"Data '{r.GetValue(data)}' has no labels to evaluate against.");
                 int unlabeled = Array.IndexOf(rows.Labels, null);
@@ -186,9 +192,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             {
                 string path = Program.CheckOutputFile(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
-                var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
+                var (transformer, description, preprocessing) = ModelFile.Load(mlContext, r.GetValue(model));
                 using var _ = transformer;
-                var rows = DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data");
+                var rows = Preprocessing.Featurize(mlContext, description, preprocessing,
+                    DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data"));
                 var scored = transformer.Transform(rows.ToDataView(mlContext, description, requireKnownLabels: false));
                 var scores = scored.GetColumn<float[]>(transformer.ScoreColumnName).ToArray();
                 AtomicFile.WriteText(path, writer =>
@@ -223,8 +230,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             {
                 string path = Program.CheckOutputFile(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
-                var (transformer, description) = ModelFile.Load(mlContext, r.GetValue(model));
-                using var _ = transformer;
+                var (transformer, description, _) = ModelFile.Load(mlContext, r.GetValue(model));
+                using var __ = transformer;
                 transformer.ExportToOnnx(path);
                 Console.WriteLine($"ONNX model written to {path}: input Features float [N, {transformer.FeatureSize}] ({description}); " +
                     $"outputs Embedding [N, {transformer.EmbeddingSize}], Score [N, {transformer.ClassCount}], PredictedLabel int64 [N].");
@@ -260,10 +267,12 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 string folder = Program.CheckOutputFolder(r.GetValue(output), "--output");
                 var mlContext = new MLContext(seed: 0);
                 var modelPath = r.GetValue(model);
-                var (transformer, description) = ModelFile.Load(mlContext, modelPath);
+                var (transformer, description, preprocessing) = ModelFile.Load(mlContext, modelPath);
                 using var _ = transformer;
-                var sourceData = DataReader.Read(mlContext, r.GetValue(source), r.GetValue(sourceLabels), description, "Source");
-                var targetData = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target");
+                var sourceData = Preprocessing.Featurize(mlContext, description, preprocessing,
+                    DataReader.Read(mlContext, r.GetValue(source), r.GetValue(sourceLabels), description, "Source"));
+                var targetData = Preprocessing.Featurize(mlContext, description, preprocessing,
+                    DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target"));
                 var settings = new ReportWriter.Settings { MaxPoints = r.GetValue(maxPoints), Projection = r.GetValue(projection) };
                 string historyPath = r.GetValue(history) ?? HistoryPathOf(modelPath);
                 if (File.Exists(historyPath))
@@ -282,8 +291,9 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 DomainAdaptationTransformer baselineModel = null;
                 if (r.GetValue(baseline) is string baselinePath)
                 {
-                    DataDescription baselineDescription;
-                    (baselineModel, baselineDescription) = ModelFile.Load(mlContext, baselinePath);
+                    var loaded = ModelFile.Load(mlContext, baselinePath);
+                    baselineModel = loaded.Transformer;
+                    var baselineDescription = loaded.Description;
                     if (!baselineDescription.ClassNames.SequenceEqual(description.ClassNames) || baselineModel.FeatureSize != transformer.FeatureSize)
                     {
                         baselineModel.Dispose();

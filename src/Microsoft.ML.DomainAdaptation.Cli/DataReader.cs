@@ -23,27 +23,34 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             public string LabelColumn { get; set; } = "Label";
         }
 
-        /// <summary>Reads the labeled source and describes it: the model's feature shape and classes come from it.</summary>
+        /// <summary>
+        /// Reads the labeled source raw (IDX pixels 0–255, table cells, image paths) and describes it: the model's input,
+        /// feature shape and classes come from it. <c>Preprocessing</c> turns the rows into features.
+        /// </summary>
         public static (TabularData Data, DataDescription Description) ReadSource(MLContext mlContext, string path, string labelsPath, Settings settings)
         {
-            var description = new DataDescription();
+            var description = new DataDescription { Format = DataDescription.ChainFormat };
             TabularData data;
             switch (KindOf(path))
             {
                 case Kind.Folder:
                     int size = settings.ImageSize ?? 32, channels = settings.Channels ?? 3;
                     description.Kind = "images";
+                    description.Input = "folder";
                     description.Shape = new[] { channels, size, size };
                     data = ReadFolder(mlContext, path, description);
                     break;
                 case Kind.Table:
                     description.Kind = "table";
+                    description.Input = "table";
                     description.LabelColumn = settings.LabelColumn;
                     data = ReadTable(path, description, source: true, "Source");
                     break;
                 default:
                     var images = ReadIdx(path);
                     description.Kind = "images";
+                    description.Input = "idx";
+                    description.InputShape = new[] { images.Dimensions[1], images.Dimensions[2] };
                     description.Shape = new[] { settings.Channels ?? 1, settings.ImageSize ?? images.Dimensions[1], settings.ImageSize ?? images.Dimensions[2] };
                     data = FromIdx(images, path, ResolveIdxLabels(path, labelsPath), description);
                     break;
@@ -56,7 +63,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             return (data, description);
         }
 
-        /// <summary>Reads data in the model's shape: target, evaluation or scoring rows (labels optional).</summary>
+        /// <summary>Reads data for the model: target, evaluation or scoring rows (labels optional); raw for a model that
+        /// carries its preprocessing (<see cref="DataDescription.HasChain"/>), as features for one of an earlier version.</summary>
         public static TabularData Read(MLContext mlContext, string path, string labelsPath, DataDescription description, string role)
         {
             var kind = KindOf(path);
@@ -146,7 +154,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             return guess != name && File.Exists(candidate) ? candidate : null;
         }
 
-        /// <summary>IDX pixels (0–255) resized bilinearly to the model's size and scaled to [−1, 1], as the digits sample does.</summary>
+        /// <summary>IDX pixels: raw (0–255, the file's size) for a model that carries its preprocessing; for one of an
+        /// earlier version resized bilinearly to the model's size and scaled to [−1, 1], as that version did.</summary>
         private static TabularData FromIdx(IdxFile images, string path, string labelsPath, DataDescription description)
         {
             int channels = description.Shape[0], height = description.Shape[1], width = description.Shape[2];
@@ -161,6 +170,11 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 if (bad >= 0)
                     throw new CliException(ExitCodes.BadInput,
                         $"IDX file '{path}', image {i + 1} (images count from 1), pixel {bad + 1}: {pixels[bad]} is not a finite number.");
+                if (description.HasChain)
+                {
+                    features[i] = pixels.ToArray();
+                    continue;
+                }
                 var grey = new float[height * width];
                 if (h == height && w == width)
                     pixels.CopyTo(grey);
@@ -174,7 +188,11 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 }
                 features[i] = row;
             }
-            return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(1, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
+            return new TabularData
+            {
+                Features = features, Labels = labels, RowNames = Enumerable.Range(1, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(),
+                Input = description.HasChain ? "idx" : null, InputShape = description.HasChain ? new[] { h, w } : null,
+            };
         }
 
         private static int FirstNonFinite(ReadOnlySpan<float> values)
@@ -192,9 +210,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             IDataView view;
             try
             {
+                // A model that carries its preprocessing reads the paths only: its chain loads the images (ML.NET's LoadImages).
                 view = mlContext.Data.LoadImageFolder(folder, new ImageFolderOptions
                 {
-                    LoadPixels = true,
+                    LoadPixels = !description.HasChain,
                     Channels = description.Shape[0],
                     Height = description.Shape[1],
                     Width = description.Shape[2],
@@ -211,7 +230,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var labels = new List<string>();
             var paths = new List<string>();
             using var cursor = view.GetRowCursor(view.Schema);
-            var getFeatures = cursor.GetGetter<VBuffer<float>>(view.Schema["Features"]);
+            var getFeatures = description.HasChain ? null : cursor.GetGetter<VBuffer<float>>(view.Schema["Features"]);
             var getLabel = cursor.GetGetter<uint>(view.Schema["Label"]);
             var getPath = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["ImagePath"]);
             VBuffer<float> row = default;
@@ -219,14 +238,21 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             ReadOnlyMemory<char> imagePath = default;
             while (cursor.MoveNext())
             {
-                getFeatures(ref row);
                 getLabel(ref key);
                 getPath(ref imagePath);
-                features.Add(row.DenseValues().ToArray());
+                if (getFeatures != null)
+                {
+                    getFeatures(ref row);
+                    features.Add(row.DenseValues().ToArray());
+                }
                 labels.Add(key == 0 ? null : names[key - 1]);
                 paths.Add(imagePath.ToString());
             }
-            return new TabularData { Features = features.ToArray(), Labels = labels.ToArray(), RowNames = paths.ToArray() };
+            return new TabularData
+            {
+                Features = description.HasChain ? null : features.ToArray(), Labels = labels.ToArray(), RowNames = paths.ToArray(),
+                Input = description.HasChain ? "folder" : null,
+            };
         }
 
         /// <summary>
@@ -284,28 +310,19 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     }
                 }
             }
-            // Columns of a table come in any units: standardise them with the source's statistics (kept in the model),
-            // as the images are brought to [−1, 1], so that the default learning rate suits every table.
-            if (source)
-            {
-                int d = featureIndices.Length;
-                description.FeatureMeans = new float[d];
-                description.FeatureScales = new float[d];
-                for (int j = 0; j < d; j++)
-                {
-                    double mean = features.Average(f => (double)f[j]);
-                    double std = Math.Sqrt(features.Average(f => (f[j] - mean) * (f[j] - mean)));
-                    description.FeatureMeans[j] = (float)mean;
-                    description.FeatureScales[j] = std > 1e-8 && std < float.MaxValue ? (float)std : 1f;
-                }
-            }
+            var labels = labelIndex < 0 ? null : values.Select(r => r[labelIndex].Length == 0 ? null : r[labelIndex]).ToArray();
+            var rowNames = Enumerable.Range(1, values.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            // A model that carries its preprocessing standardises in its chain (Preprocessing): the cells as they are.
+            if (description.HasChain)
+                return new TabularData { Features = features, Labels = labels, RowNames = rowNames, Input = "table" };
+            // Models of earlier versions: columns standardised with the source's statistics kept in data.json (and only
+            // there: ML.NET's Model.Load + a raw row scored unstandardised values, the reason for the chain).
             foreach (var f in features)
             {
                 for (int j = 0; j < f.Length; j++)
                     f[j] = (f[j] - description.FeatureMeans[j]) / description.FeatureScales[j];
             }
-            var labels = labelIndex < 0 ? null : values.Select(r => r[labelIndex].Length == 0 ? null : r[labelIndex]).ToArray();
-            return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(1, values.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
+            return new TabularData { Features = features, Labels = labels, RowNames = rowNames };
         }
 
         /// <summary>A feature column: more than half of its non-empty cells are numbers (in range or not).</summary>
