@@ -131,12 +131,12 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
         public CliTests(CliData data) => _data = data;
 
-        private sealed record Result(int ExitCode, string Output, string Error)
+        internal sealed record Result(int ExitCode, string Output, string Error)
         {
             public override string ToString() => $"exit code {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
         }
 
-        private static Result Run(params string[] arguments)
+        internal static Result Run(params string[] arguments)
         {
             Assert.True(File.Exists(ToolPath), $"The tool was not built at {ToolPath}.");
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -156,7 +156,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             return new Result(process.ExitCode, output.Result, error.Result);
         }
 
-        private static Result Succeed(params string[] arguments)
+        internal static Result Succeed(params string[] arguments)
         {
             var result = Run(arguments);
             Assert.True(result.ExitCode == 0, $"mlnet-da {string.Join(" ", arguments)}: {result}");
