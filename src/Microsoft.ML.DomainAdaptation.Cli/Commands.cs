@@ -34,7 +34,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var imageSize = Optional<int?>("--image-size", "Images: height and width the images are resized to (IDX: the source's own by default; folders: 32).");
             var channels = Optional<int?>("--channels", "Images: 1 (grey) or 3 (RGB). IDX: 1 by default; folders: 3.");
             var threads = WithDefault("--threads", "CPU threads for libtorch.", Environment.ProcessorCount);
-            var output = WithDefault("--output", "The model file to write (an ML.NET model zip).", "model.zip", "-o");
+            var output = WithDefault("--output", "The model file to write: an ML.NET model zip holding the whole chain from the raw input (image path, IDX pixels or table columns) to the class name. Code to use it from an application is written beside it, in <model>.consumption/.", "model.zip", "-o");
             var history = Optional<string>("--history", "The CSV file to write the per-step training history into (losses, learning rate, " +
                 "coefficients), which 'report' plots. Default: beside the model, <model>.history.csv.");
             var command = new System.CommandLine.Command("train", "Train a domain-adaptation model and save it as an ML.NET model zip.")
@@ -49,6 +49,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 // Outputs are checked before the data is read and the network trained: a bad path must not cost a training.
                 string path = Program.CheckOutputFile(r.GetValue(output), "--output");
                 string historyPath = Program.CheckOutputFile(r.GetValue(history) ?? HistoryPathOf(path), "--history");
+                string consumptionFolder = Program.CheckOutputFolder(ConsumptionCode.FolderOf(path), "--output");
                 if (historyPath == path)
                     throw new CliException(ExitCodes.BadInput, $"--history: '{historyPath}' is also the model file (--output); give another file.");
                 if (r.GetValue(imageSize) is int size && size < 1)
@@ -121,6 +122,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     description.WriteInto(temporary);
                 });
                 Console.WriteLine($"Model written to {path}");
+                ConsumptionCode.Write(consumptionFolder, path, description);
+                Console.WriteLine($"Code to use it (ModelInput, ModelOutput, ConsumeModel.Predict, a console project) written to {consumptionFolder}");
                 if (model.TrainingHistory != null)
                 {
                     AtomicFile.WriteText(historyPath, model.TrainingHistory.WriteCsv);
