@@ -148,7 +148,7 @@ public static class ConsumeModel
                     read = @"        foreach (var argument in args)
         {
             var files = Directory.Exists(argument)
-                ? Directory.EnumerateFiles(argument, ""*"", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal)
+                ? Directory.EnumerateFiles(argument, ""*"", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal).ToArray()
                 : new[] { argument };
             foreach (var file in files)
                 yield return (file, new ModelInput { ImagePath = Path.GetFullPath(file) });
