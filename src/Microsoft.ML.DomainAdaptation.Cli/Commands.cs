@@ -34,13 +34,20 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var imageSize = Optional<int?>("--image-size", "Images: height and width the images are resized to (IDX: the source's own by default; folders: 32).");
             var channels = Optional<int?>("--channels", "Images: 1 (grey) or 3 (RGB). IDX: 1 by default; folders: 3.");
             var threads = WithDefault("--threads", "CPU threads for libtorch.", Environment.ProcessorCount);
+            var device = WithDefault("--device", "Where training runs: cpu, cuda or cuda:N (needs TorchSharp's CUDA build and an NVIDIA GPU).", "cpu");
+            var validateEvery = Optional<int?>("--validate-every", "Score the network every N steps on held-out rows of both domains without target labels " +
+                "(SND) and keep the best step (Options.Validation.Interval).");
+            var keepBest = WithDefault("--keep-best", "With --validate-every: keep the best-scoring step's weights rather than the last (true or false).", true);
+            var checkpoint = Optional<string>("--checkpoint", "A file to write the training state to every --checkpoint-every steps; continue a killed run with --resume.");
+            var checkpointEvery = WithDefault("--checkpoint-every", "Steps between two checkpoints.", 500);
+            var resume = Optional<string>("--resume", "A checkpoint file (--checkpoint) to continue training from, with the same method, data, steps, batch and seed.");
             var output = WithDefault("--output", "The model file to write: an ML.NET model zip holding the whole chain from the raw input (image path, IDX pixels or table columns) to the class name. Code to use it from an application is written beside it, in <model>.consumption/.", "model.zip", "-o");
             var history = Optional<string>("--history", "The CSV file to write the per-step training history into (losses, learning rate, " +
                 "coefficients), which 'report' plots. Default: beside the model, <model>.history.csv.");
             var command = new System.CommandLine.Command("train", "Train a domain-adaptation model and save it as an ML.NET model zip.")
             {
                 method, source, target, sourceLabels, targetLabels, labelColumn, iterations, batch, learningRate, seed, network,
-                imageSize, channels, threads, output, history,
+                imageSize, channels, threads, device, validateEvery, keepBest, checkpoint, checkpointEvery, resume, output, history,
             };
             command.SetAction(r => Program.Run(() =>
             {
@@ -56,6 +63,19 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     throw new CliException(ExitCodes.BadInput, $"--image-size must be a positive number of pixels; got {size}.");
                 if (r.GetValue(channels) is int channelCount && channelCount is not (1 or 3))
                     throw new CliException(ExitCodes.BadInput, $"--channels must be 1 (grey) or 3 (RGB); got {channelCount}.");
+                // Options checked before any data is read or trained on, each error naming the option.
+                if (!TryDevice(r.GetValue(device), out bool cuda))
+                    throw new CliException(ExitCodes.BadInput, $"--device must be cpu, cuda or cuda:N; got '{r.GetValue(device)}'.");
+                if (cuda && !TorchSharp.torch.cuda.is_available())
+                    throw new CliException(ExitCodes.BadInput, $"--device {r.GetValue(device)}: CUDA is not available to TorchSharp here (this build uses the CPU libtorch, " +
+                        "or the machine has no usable NVIDIA GPU); use --device cpu.");
+                if (r.GetValue(validateEvery) is int every && every < 1)
+                    throw new CliException(ExitCodes.BadInput, $"--validate-every must be a positive number of steps; got {every}.");
+                if (r.GetValue(checkpointEvery) < 1)
+                    throw new CliException(ExitCodes.BadInput, $"--checkpoint-every must be a positive number of steps; got {r.GetValue(checkpointEvery)}.");
+                string checkpointPath = r.GetValue(checkpoint) is string c ? Program.CheckOutputFile(c, "--checkpoint") : null;
+                if (r.GetValue(resume) is string resumePath && !File.Exists(resumePath))
+                    throw new CliException(ExitCodes.BadInput, $"--resume: checkpoint file '{resumePath}' does not exist.");
                 var mlContext = new MLContext(seed: r.GetValue(seed));
                 var settings = new DataReader.Settings { ImageSize = r.GetValue(imageSize), Channels = r.GetValue(channels), LabelColumn = r.GetValue(labelColumn) };
                 var (rawSource, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings);
@@ -81,6 +101,12 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     options.LearningRate = r.GetValue(learningRate);
                     options.Seed = r.GetValue(seed);
                     options.NumberOfThreads = r.GetValue(threads);
+                    options.Device = r.GetValue(device);
+                    if (r.GetValue(validateEvery) is int interval)
+                        options.Validation = new TrainingValidation { Interval = interval, KeepBest = r.GetValue(keepBest) };
+                    options.CheckpointPath = checkpointPath;
+                    options.CheckpointInterval = r.GetValue(checkpointEvery);
+                    options.ResumeFrom = r.GetValue(resume);
                     return options;
                 }
                 var options = Configure(auto ? "SourceOnly" : methodName);
@@ -316,6 +342,13 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 return ExitCodes.Success;
             }));
             return command;
+        }
+
+        private static bool TryDevice(string value, out bool cuda)
+        {
+            string text = (value ?? "").Trim().ToLowerInvariant();
+            cuda = text.StartsWith("cuda", StringComparison.Ordinal);
+            return text is "cpu" or "cuda" || text.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(text.AsSpan(5), out int index) && index >= 0;
         }
 
         /// <summary>model.zip → model.history.csv, in the model's folder.</summary>

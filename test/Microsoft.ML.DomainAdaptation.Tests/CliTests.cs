@@ -363,6 +363,34 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Contains("Iterations", badSteps.Error);
         }
 
+        /// <summary>Issue 16: --device, --validate-every / --keep-best, --checkpoint / --checkpoint-every / --resume map onto the
+        /// options; a bad value fails before any data is read (exit code 2, the option named).</summary>
+        [Fact]
+        public void TrainingFlagsMapOntoOptionsAndBadValuesFailEarly()
+        {
+            string[] Train(params string[] more) => new[] { "train", "--method", "DANN", "--source", _data["optdigits-a.csv"], "--target", _data["optdigits-b.tsv"],
+                "--label-column", "digit", "--iterations", "20", "--batch", "8", "--output", _data["flags.zip"] }.Concat(more).ToArray();
+            foreach (var (arguments, message) in new[]
+            {
+                (new[] { "--device", "cuda" }, "--device cuda: CUDA is not available"), // this machine has no GPU (README)
+                (new[] { "--device", "gpu" }, "--device must be cpu, cuda or cuda:N; got 'gpu'"),
+                (new[] { "--validate-every", "0" }, "--validate-every must be a positive number of steps; got 0"),
+                (new[] { "--checkpoint-every", "-1" }, "--checkpoint-every must be a positive number of steps"),
+                (new[] { "--resume", _data["no-such.ckpt"] }, "--resume: checkpoint file"),
+            })
+            {
+                var bad = Run(Train(arguments));
+                Assert.True(bad.ExitCode == 2, bad.ToString());
+                Assert.Contains(message, bad.Error);
+                Assert.DoesNotContain("Source:", bad.Output); // before the data is read
+            }
+            Assert.False(File.Exists(_data["flags.zip"]));
+
+            Succeed(Train("--device", "cpu", "--validate-every", "10", "--keep-best", "false", "--checkpoint", _data["flags.ckpt"], "--checkpoint-every", "10"));
+            Assert.Contains("validation SND", File.ReadLines(_data["flags.history.csv"]).First());
+            Assert.True(new FileInfo(_data["flags.ckpt"]).Length > 1000);
+        }
+
         /// <summary>Copies a table with one cell replaced: data row <paramref name="row"/> (1-based, line row + 1), column <paramref name="column"/>.</summary>
         private string TableWithCell(string table, string name, int row, string column, string value)
         {
