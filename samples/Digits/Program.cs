@@ -93,7 +93,7 @@ foreach (var (sourceName, targetName) in directions)
                     $"({string.Join(", ", p.Losses.Select(l => $"{l.Key} {l.Value:F3}"))})");
             };
             if (arguments.TryGetValue("set", out var assignments))
-                SetOptions(options, assignments);
+                DomainAdaptationMethods.ApplySettings(options, assignments); // e.g. DiscrepancyWeight=0.5;Backbone.EmbeddingSize=64
             var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
                 .Append(mlContext.MulticlassClassification.Trainers.DomainAdaptation(options));
             var clock = Stopwatch.StartNew();
@@ -126,17 +126,3 @@ ResultTable.Print(results, "source MicroAccuracy %");
 
 if (failures.Count > 0)
     Console.WriteLine($"\nDiverged (not in the table): {string.Join("; ", failures)}.");
-
-// --set "Field=value;Field=value": sets public option fields by name (e.g. DiscrepancyWeight=0.5;AdversarialOptimizer=Adam).
-static void SetOptions(DomainAdaptationOptions options, string assignments)
-{
-    foreach (var assignment in assignments.Split(';', StringSplitOptions.RemoveEmptyEntries))
-    {
-        var parts = assignment.Split('=', 2);
-        var field = options.GetType().GetField(parts[0].Trim())
-            ?? throw new ArgumentException($"--set: {options.GetType().Name} has no option '{parts[0]}'.");
-        var type = Nullable.GetUnderlyingType(field.FieldType) ?? field.FieldType;
-        field.SetValue(options, type.IsEnum ? Enum.Parse(type, parts[1], ignoreCase: true)
-            : Convert.ChangeType(parts[1], type, System.Globalization.CultureInfo.InvariantCulture));
-    }
-}
