@@ -13,6 +13,9 @@ namespace Microsoft.ML.DomainAdaptation.Cli
     /// <summary>The tool's commands: their options and what they do.</summary>
     internal static class Commands
     {
+        private const string RowsHelp = "a file of 0-based row indices, one per line (as the digits' train-indices.txt): only those rows are used, " +
+            "in that order; messages and predict's Row keep the data's own numbers, from 1";
+
         private const string DataHelp = "an IDX images file (labels from --*-labels or the '*labels*idx1*' file beside it), " +
             "a folder of class/image files, or a .csv/.tsv table with a header";
 
@@ -24,6 +27,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var target = Required<string>("--target", "Target data, same kind as the source; its labels, if any, are not used for training.", "-t");
             var sourceLabels = Optional<string>("--source-labels", "IDX labels file of the source images.");
             var targetLabels = Optional<string>("--target-labels", "IDX labels file of the target images (only to print the target accuracy).");
+            var sourceRows = Optional<string>("--source-rows", $"Source split: {RowsHelp}.");
+            var targetRows = Optional<string>("--target-rows", $"Target split: {RowsHelp}.");
             var labelColumn = WithDefault("--label-column", "Tables: the label column; every other column of numbers (most of its cells) is a feature, and each of its cells must be a finite number.", "Label");
             var iterations = WithDefault("--iterations", "Training steps.", 2000, "-i");
             var batch = WithDefault("--batch", "Rows per domain and step.", 64, "-b");
@@ -41,13 +46,16 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var checkpoint = Optional<string>("--checkpoint", "A file to write the training state to every --checkpoint-every steps; continue a killed run with --resume.");
             var checkpointEvery = WithDefault("--checkpoint-every", "Steps between two checkpoints.", 500);
             var resume = Optional<string>("--resume", "A checkpoint file (--checkpoint) to continue training from, with the same method, data, steps, batch and seed.");
+            var set = Optional<string>("--set", "Further options of the method, \"Option=value;Option=value\", applied after the flags above: public fields of the " +
+                "method's options class (e.g. DannOptions) or, dotted, of its backbone or validation: \"DiscrepancyWeight=0.5;Backbone.EmbeddingSize=64;Validation.Interval=100\". " +
+                "With --method auto they apply to every candidate.");
             var output = WithDefault("--output", "The model file to write: an ML.NET model zip holding the whole chain from the raw input (image path, IDX pixels or table columns) to the class name. Code to use it from an application is written beside it, in <model>.consumption/.", "model.zip", "-o");
             var history = Optional<string>("--history", "The CSV file to write the per-step training history into (losses, learning rate, " +
                 "coefficients), which 'report' plots. Default: beside the model, <model>.history.csv.");
             var command = new System.CommandLine.Command("train", "Train a domain-adaptation model and save it as an ML.NET model zip.")
             {
-                method, source, target, sourceLabels, targetLabels, labelColumn, iterations, batch, learningRate, seed, network,
-                imageSize, channels, threads, device, validateEvery, keepBest, checkpoint, checkpointEvery, resume, output, history,
+                method, source, target, sourceLabels, targetLabels, sourceRows, targetRows, labelColumn, iterations, batch, learningRate, seed, network,
+                imageSize, channels, threads, device, validateEvery, keepBest, checkpoint, checkpointEvery, resume, set, output, history,
             };
             command.SetAction(r => Program.Run(() =>
             {
@@ -76,10 +84,21 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 string checkpointPath = r.GetValue(checkpoint) is string c ? Program.CheckOutputFile(c, "--checkpoint") : null;
                 if (r.GetValue(resume) is string resumePath && !File.Exists(resumePath))
                     throw new CliException(ExitCodes.BadInput, $"--resume: checkpoint file '{resumePath}' does not exist.");
+                // --set checked now on each method's options and the kind of backbone the data will get (names, types);
+                // applied below, after the flags, on the options trained.
+                bool lenet = r.GetValue(network) == "lenet" || r.GetValue(network) == "auto" && DataReader.IsImages(r.GetValue(source));
+                foreach (string name in auto ? Program.AutoCandidates.Prepend("SourceOnly") : new[] { methodName })
+                {
+                    var check = DomainAdaptationMethods.Create(name);
+                    check.Backbone = lenet ? new LeNetBackboneOptions() : new MlpBackboneOptions();
+                    ApplySettings(check, r.GetValue(set), name);
+                }
+                var sourceSplit = RowSelection.Read(r.GetValue(sourceRows), "--source-rows");
+                var targetSplit = RowSelection.Read(r.GetValue(targetRows), "--target-rows");
                 var mlContext = new MLContext(seed: r.GetValue(seed));
                 var settings = new DataReader.Settings { ImageSize = r.GetValue(imageSize), Channels = r.GetValue(channels), LabelColumn = r.GetValue(labelColumn) };
-                var (rawSource, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings);
-                var rawTarget = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target");
+                var (rawSource, description) = DataReader.ReadSource(mlContext, r.GetValue(source), r.GetValue(sourceLabels), settings, sourceSplit);
+                var rawTarget = DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target", targetSplit);
                 // The preprocessing (resize, scale, standardise) is fitted on the source and saved at the head of the model.
                 var preprocessing = Preprocessing.Fit(mlContext, description, rawSource);
                 var sourceData = Preprocessing.Featurize(mlContext, description, preprocessing, rawSource);
@@ -107,6 +126,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     options.CheckpointPath = checkpointPath;
                     options.CheckpointInterval = r.GetValue(checkpointEvery);
                     options.ResumeFrom = r.GetValue(resume);
+                    ApplySettings(options, r.GetValue(set), name);
                     return options;
                 }
                 var options = Configure(auto ? "SourceOnly" : methodName);
@@ -170,17 +190,19 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
             var data = Required<string>("--data", $"Labeled data in the model's format: {DataHelp}.", "-d");
             var labels = Optional<string>("--labels", "IDX labels file of the images.");
+            var rowsFile = Optional<string>("--rows", $"Split: {RowsHelp}.");
             var command = new System.CommandLine.Command("evaluate", "Print ML.NET's multiclass metrics (micro/macro accuracy, log-loss, per-class recall, confusion matrix) of a model on labeled data, and whether the rows were its training source or target.")
             {
-                model, data, labels,
+                model, data, labels, rowsFile,
             };
             command.SetAction(r => Program.Run(() =>
             {
+                var split = RowSelection.Read(r.GetValue(rowsFile), "--rows");
                 var mlContext = new MLContext(seed: 0);
                 var (transformer, description, preprocessing) = ModelFile.Load(mlContext, r.GetValue(model));
                 using var _ = transformer;
                 var rows = Preprocessing.Featurize(mlContext, description, preprocessing,
-                    DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data"));
+                    DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data", split));
                 if (!rows.HasLabels)
                     throw new CliException(ExitCodes.BadInput, $"Data '{r.GetValue(data)}' has no labels to evaluate against.");
                 int unlabeled = Array.IndexOf(rows.Labels, null);
@@ -212,19 +234,21 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var model = Required<string>("--model", "A model zip written by 'mlnet-da train'.");
             var data = Required<string>("--data", $"Data in the model's format: {DataHelp}.", "-d");
             var labels = Optional<string>("--labels", "IDX labels file of the images (copied into the output).");
+            var rowsFile = Optional<string>("--rows", $"Split: {RowsHelp}.");
             var output = WithDefault("--output", "The CSV file to write: row (from 1, or the image's path), label (if any), predicted label, one probability per class.", "predictions.csv", "-o");
             var command = new System.CommandLine.Command("predict", "Score data with a model and write the predicted classes and probabilities to a CSV file.")
             {
-                model, data, labels, output,
+                model, data, labels, rowsFile, output,
             };
             command.SetAction(r => Program.Run(() =>
             {
                 string path = Program.CheckOutputFile(r.GetValue(output), "--output");
+                var split = RowSelection.Read(r.GetValue(rowsFile), "--rows");
                 var mlContext = new MLContext(seed: 0);
                 var (transformer, description, preprocessing) = ModelFile.Load(mlContext, r.GetValue(model));
                 using var _ = transformer;
                 var rows = Preprocessing.Featurize(mlContext, description, preprocessing,
-                    DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data"));
+                    DataReader.Read(mlContext, r.GetValue(data), r.GetValue(labels), description, "Data", split));
                 var scored = transformer.Transform(rows.ToDataView(mlContext, description, requireKnownLabels: false));
                 var scores = scored.GetColumn<float[]>(transformer.ScoreColumnName).ToArray();
                 AtomicFile.WriteText(path, writer =>
@@ -277,6 +301,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var target = Required<string>("--target", "Target data in the model's format (labeled for its accuracy; unlabeled rows still appear in the projections).", "-t");
             var sourceLabels = Optional<string>("--source-labels", "IDX labels file of the source images.");
             var targetLabels = Optional<string>("--target-labels", "IDX labels file of the target images.");
+            var sourceRows = Optional<string>("--source-rows", $"Source split: {RowsHelp}.");
+            var targetRows = Optional<string>("--target-rows", $"Target split: {RowsHelp}.");
             var maxPoints = WithDefault("--max-points", "Rows per domain drawn in the projections and measured for the domain gap (a seeded random subset).", 1000);
             var baseline = Optional<string>("--baseline", "A baseline model zip (e.g. 'train --method SourceOnly' on the same data): " +
                 "its metrics and embedding are the 'before' of the report. Without it, 'before' is the input features.");
@@ -287,21 +313,23 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var command = new System.CommandLine.Command("report", "Write a report folder: metrics table, per-class recall bars, domain gap and 2-D projections " +
                 "(PCA or t-SNE) of the source and target rows before and after adaptation, training curves; shown by index.html.")
             {
-                model, source, target, sourceLabels, targetLabels, maxPoints, baseline, history, projection, output,
+                model, source, target, sourceLabels, targetLabels, sourceRows, targetRows, maxPoints, baseline, history, projection, output,
             };
             command.SetAction(r => Program.Run(() =>
             {
                 if (r.GetValue(maxPoints) < 10)
                     throw new CliException(ExitCodes.BadInput, $"--max-points must be at least 10; got {r.GetValue(maxPoints)}.");
                 string folder = Program.CheckOutputFolder(r.GetValue(output), "--output");
+                var sourceSplit = RowSelection.Read(r.GetValue(sourceRows), "--source-rows");
+                var targetSplit = RowSelection.Read(r.GetValue(targetRows), "--target-rows");
                 var mlContext = new MLContext(seed: 0);
                 var modelPath = r.GetValue(model);
                 var (transformer, description, preprocessing) = ModelFile.Load(mlContext, modelPath);
                 using var _ = transformer;
                 var sourceData = Preprocessing.Featurize(mlContext, description, preprocessing,
-                    DataReader.Read(mlContext, r.GetValue(source), r.GetValue(sourceLabels), description, "Source"));
+                    DataReader.Read(mlContext, r.GetValue(source), r.GetValue(sourceLabels), description, "Source", sourceSplit));
                 var targetData = Preprocessing.Featurize(mlContext, description, preprocessing,
-                    DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target"));
+                    DataReader.Read(mlContext, r.GetValue(target), r.GetValue(targetLabels), description, "Target", targetSplit));
                 var settings = new ReportWriter.Settings { MaxPoints = r.GetValue(maxPoints), Projection = r.GetValue(projection) };
                 string historyPath = r.GetValue(history) ?? HistoryPathOf(modelPath);
                 if (File.Exists(historyPath))
@@ -342,6 +370,19 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 return ExitCodes.Success;
             }));
             return command;
+        }
+
+        /// <summary>--set on a method's options; a bad setting is a usage error naming the setting and the method.</summary>
+        private static void ApplySettings(DomainAdaptationOptions options, string settings, string method)
+        {
+            try
+            {
+                DomainAdaptationMethods.ApplySettings(options, settings);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(ExitCodes.BadInput, $"--set ({DomainAdaptationMethods.CanonicalName(method)}): {e.Message.Replace(" (Parameter 'settings')", "")}");
+            }
         }
 
         private static bool TryDevice(string value, out bool cuda)
