@@ -112,7 +112,7 @@ foreach (var (sourceName, targetName) in directions)
                     $"({string.Join(", ", p.Losses.Select(l => $"{l.Key} {l.Value:F3}"))})");
             };
             if (arguments.TryGetValue("set", out var assignments))
-                SetOptions(options, assignments);
+                DomainAdaptationMethods.ApplySettings(options, assignments); // e.g. DiscrepancyWeight=0.5;Backbone.EmbeddingSize=64
             TransformerChain<DomainAdaptationTransformer> Fit(DomainAdaptationOptions o) =>
                 mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
                     .Append(mlContext.MulticlassClassification.Trainers.DomainAdaptation(o)).Fit(trainingData);
@@ -163,20 +163,6 @@ static string CanonicalName(string name) =>
     name.EndsWith(DirtTSuffix, StringComparison.OrdinalIgnoreCase)
         ? DomainAdaptationMethods.CanonicalName(name[..^DirtTSuffix.Length]) + DirtTSuffix
         : DomainAdaptationMethods.CanonicalName(name);
-
-// --set "Field=value;Field=value": sets public option fields by name (e.g. DiscrepancyWeight=0.5;AdversarialOptimizer=Adam).
-static void SetOptions(DomainAdaptationOptions options, string assignments)
-{
-    foreach (var assignment in assignments.Split(';', StringSplitOptions.RemoveEmptyEntries))
-    {
-        var parts = assignment.Split('=', 2);
-        var field = options.GetType().GetField(parts[0].Trim())
-            ?? throw new ArgumentException($"--set: {options.GetType().Name} has no option '{parts[0]}'.");
-        var type = Nullable.GetUnderlyingType(field.FieldType) ?? field.FieldType;
-        field.SetValue(options, type.IsEnum ? Enum.Parse(type, parts[1], ignoreCase: true)
-            : Convert.ChangeType(parts[1], type, System.Globalization.CultureInfo.InvariantCulture));
-    }
-}
 
 partial class Program
 {

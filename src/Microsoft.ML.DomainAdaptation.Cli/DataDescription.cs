@@ -15,6 +15,28 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// <summary>The zip entry; ML.NET's Model.Load ignores entries it does not know.</summary>
         public const string EntryName = "MlnetDa/data.json";
 
+        /// <summary>The <see cref="Format"/> of models whose ML.NET pipeline starts at the raw input (see <c>Preprocessing</c>).</summary>
+        public const int ChainFormat = 2;
+
+        /// <summary>
+        /// <see cref="ChainFormat"/>: the zip's ML.NET model is one chain from the raw input (image path, IDX pixels, table
+        /// columns) to the class names, and this entry only says how the tool reads files. 0 (absent): a model of an earlier
+        /// version, whose pipeline starts at the features: the tool resizes and scales images and standardises tables
+        /// (<see cref="FeatureMeans"/>, <see cref="FeatureScales"/>) itself before it.
+        /// </summary>
+        public int Format { get; set; }
+
+        /// <summary>The zip holds the whole chain from the raw input.</summary>
+        [JsonIgnore]
+        public bool HasChain => Format >= ChainFormat;
+
+        /// <summary>What the chain reads: "idx" (pixel vectors of IDX images), "folder" (image paths) or "table" (columns).
+        /// Null in models of earlier versions.</summary>
+        public string Input { get; set; }
+
+        /// <summary>IDX input: the height and width of the source's images, the chain's input column size.</summary>
+        public int[] InputShape { get; set; }
+
         /// <summary>"images" (IDX files or image folders) or "table" (CSV/TSV).</summary>
         public string Kind { get; set; }
 
@@ -28,10 +50,11 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         [JsonIgnore]
         public string[] UnusedColumns { get; set; }
 
-        /// <summary>Tables: each feature column's source mean, subtracted before the network sees it.</summary>
+        /// <summary>Tables of models of earlier versions: each feature column's source mean, subtracted before the network
+        /// sees it (now ML.NET's NormalizeMeanVariance in the chain).</summary>
         public float[] FeatureMeans { get; set; }
 
-        /// <summary>Tables: each feature column's source standard deviation (1 for a constant column), divided by.</summary>
+        /// <summary>Tables of models of earlier versions: each feature column's source standard deviation (1 for a constant column), divided by.</summary>
         public float[] FeatureScales { get; set; }
 
         /// <summary>Tables: the label column.</summary>

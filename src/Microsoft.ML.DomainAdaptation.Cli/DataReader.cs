@@ -23,29 +23,38 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             public string LabelColumn { get; set; } = "Label";
         }
 
-        /// <summary>Reads the labeled source and describes it: the model's feature shape and classes come from it.</summary>
-        public static (TabularData Data, DataDescription Description) ReadSource(MLContext mlContext, string path, string labelsPath, Settings settings)
+        /// <summary>
+        /// Reads the labeled source raw (IDX pixels 0–255, table cells, image paths) and describes it: the model's input,
+        /// feature shape and classes come from it. <c>Preprocessing</c> turns the rows into features.
+        /// </summary>
+        /// <remarks>With <paramref name="rows"/>, only the split file's rows are read, checked and used (columns and classes
+        /// come from them).</remarks>
+        public static (TabularData Data, DataDescription Description) ReadSource(MLContext mlContext, string path, string labelsPath, Settings settings, RowSelection rows = null)
         {
-            var description = new DataDescription();
+            var description = new DataDescription { Format = DataDescription.ChainFormat };
             TabularData data;
             switch (KindOf(path))
             {
                 case Kind.Folder:
                     int size = settings.ImageSize ?? 32, channels = settings.Channels ?? 3;
                     description.Kind = "images";
+                    description.Input = "folder";
                     description.Shape = new[] { channels, size, size };
-                    data = ReadFolder(mlContext, path, description);
+                    data = ReadFolder(mlContext, path, description, rows);
                     break;
                 case Kind.Table:
                     description.Kind = "table";
+                    description.Input = "table";
                     description.LabelColumn = settings.LabelColumn;
-                    data = ReadTable(path, description, source: true, "Source");
+                    data = ReadTable(path, description, source: true, "Source", rows);
                     break;
                 default:
                     var images = ReadIdx(path);
                     description.Kind = "images";
+                    description.Input = "idx";
+                    description.InputShape = new[] { images.Dimensions[1], images.Dimensions[2] };
                     description.Shape = new[] { settings.Channels ?? 1, settings.ImageSize ?? images.Dimensions[1], settings.ImageSize ?? images.Dimensions[2] };
-                    data = FromIdx(images, path, ResolveIdxLabels(path, labelsPath), description);
+                    data = FromIdx(images, path, ResolveIdxLabels(path, labelsPath), description, rows);
                     break;
             }
             if (!data.HasLabels)
@@ -56,8 +65,10 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             return (data, description);
         }
 
-        /// <summary>Reads data in the model's shape: target, evaluation or scoring rows (labels optional).</summary>
-        public static TabularData Read(MLContext mlContext, string path, string labelsPath, DataDescription description, string role)
+        /// <summary>Reads data for the model: target, evaluation or scoring rows (labels optional); raw for a model that
+        /// carries its preprocessing (<see cref="DataDescription.HasChain"/>), as features for one of an earlier version; only the
+        /// rows of a split file (<paramref name="rows"/>) when one is given.</summary>
+        public static TabularData Read(MLContext mlContext, string path, string labelsPath, DataDescription description, string role, RowSelection rows = null)
         {
             var kind = KindOf(path);
             if (description.IsImage && kind == Kind.Table || !description.IsImage && kind != Kind.Table)
@@ -65,13 +76,16 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     $"{role} '{path}' is {(kind == Kind.Table ? "a table" : "image data")} but the model was trained on {description}.");
             return kind switch
             {
-                Kind.Folder => ReadFolder(mlContext, path, description),
-                Kind.Table => ReadTable(path, description, source: false, role),
-                _ => FromIdx(ReadIdx(path), path, ResolveIdxLabels(path, labelsPath), description),
+                Kind.Folder => ReadFolder(mlContext, path, description, rows),
+                Kind.Table => ReadTable(path, description, source: false, role, rows),
+                _ => FromIdx(ReadIdx(path), path, ResolveIdxLabels(path, labelsPath), description, rows),
             };
         }
 
         private enum Kind { Idx, Folder, Table }
+
+        /// <summary>Whether the path holds images (an IDX file or a folder) rather than a table; an error if it does not exist.</summary>
+        public static bool IsImages(string path) => KindOf(path) != Kind.Table;
 
         private static Kind KindOf(string path)
         {
@@ -146,21 +160,29 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             return guess != name && File.Exists(candidate) ? candidate : null;
         }
 
-        /// <summary>IDX pixels (0–255) resized bilinearly to the model's size and scaled to [−1, 1], as the digits sample does.</summary>
-        private static TabularData FromIdx(IdxFile images, string path, string labelsPath, DataDescription description)
+        /// <summary>IDX pixels: raw (0–255, the file's size) for a model that carries its preprocessing; for one of an
+        /// earlier version resized bilinearly to the model's size and scaled to [−1, 1], as that version did.</summary>
+        private static TabularData FromIdx(IdxFile images, string path, string labelsPath, DataDescription description, RowSelection rows)
         {
             int channels = description.Shape[0], height = description.Shape[1], width = description.Shape[2];
-            int n = images.Count, h = images.Dimensions[1], w = images.Dimensions[2];
-            var labels = labelsPath == null ? null
-                : ReadIdxLabels(labelsPath, n, path).Values.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
-            var features = new float[n][];
-            for (int i = 0; i < n; i++)
+            int h = images.Dimensions[1], w = images.Dimensions[2];
+            var order = RowSelection.Of(rows, images.Count, path);
+            var labelValues = labelsPath == null ? null : ReadIdxLabels(labelsPath, images.Count, path).Values;
+            var labels = labelValues == null ? null : order.Select(i => labelValues[i].ToString(CultureInfo.InvariantCulture)).ToArray();
+            var features = new float[order.Length][];
+            for (int k = 0; k < order.Length; k++)
             {
+                int i = order[k];
                 var pixels = new ReadOnlySpan<float>(images.Values, i * h * w, h * w);
                 int bad = FirstNonFinite(pixels);
                 if (bad >= 0)
                     throw new CliException(ExitCodes.BadInput,
                         $"IDX file '{path}', image {i + 1} (images count from 1), pixel {bad + 1}: {pixels[bad]} is not a finite number.");
+                if (description.HasChain)
+                {
+                    features[k] = pixels.ToArray();
+                    continue;
+                }
                 var grey = new float[height * width];
                 if (h == height && w == width)
                     pixels.CopyTo(grey);
@@ -172,9 +194,13 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                     for (int p = 0; p < grey.Length; p++)
                         row[c * grey.Length + p] = grey[p] / 127.5f - 1f;
                 }
-                features[i] = row;
+                features[k] = row;
             }
-            return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(1, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
+            return new TabularData
+            {
+                Features = features, Labels = labels, RowNames = order.Select(i => (i + 1).ToString(CultureInfo.InvariantCulture)).ToArray(),
+                Input = description.HasChain ? "idx" : null, InputShape = description.HasChain ? new[] { h, w } : null,
+            };
         }
 
         private static int FirstNonFinite(ReadOnlySpan<float> values)
@@ -187,14 +213,15 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             return -1;
         }
 
-        private static TabularData ReadFolder(MLContext mlContext, string folder, DataDescription description)
+        private static TabularData ReadFolder(MLContext mlContext, string folder, DataDescription description, RowSelection rows)
         {
             IDataView view;
             try
             {
+                // A model that carries its preprocessing reads the paths only: its chain loads the images (ML.NET's LoadImages).
                 view = mlContext.Data.LoadImageFolder(folder, new ImageFolderOptions
                 {
-                    LoadPixels = true,
+                    LoadPixels = !description.HasChain,
                     Channels = description.Shape[0],
                     Height = description.Shape[1],
                     Width = description.Shape[2],
@@ -211,7 +238,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var labels = new List<string>();
             var paths = new List<string>();
             using var cursor = view.GetRowCursor(view.Schema);
-            var getFeatures = cursor.GetGetter<VBuffer<float>>(view.Schema["Features"]);
+            var getFeatures = description.HasChain ? null : cursor.GetGetter<VBuffer<float>>(view.Schema["Features"]);
             var getLabel = cursor.GetGetter<uint>(view.Schema["Label"]);
             var getPath = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["ImagePath"]);
             VBuffer<float> row = default;
@@ -219,14 +246,22 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             ReadOnlyMemory<char> imagePath = default;
             while (cursor.MoveNext())
             {
-                getFeatures(ref row);
                 getLabel(ref key);
                 getPath(ref imagePath);
-                features.Add(row.DenseValues().ToArray());
+                if (getFeatures != null)
+                {
+                    getFeatures(ref row);
+                    features.Add(row.DenseValues().ToArray());
+                }
                 labels.Add(key == 0 ? null : names[key - 1]);
                 paths.Add(imagePath.ToString());
             }
-            return new TabularData { Features = features.ToArray(), Labels = labels.ToArray(), RowNames = paths.ToArray() };
+            var order = RowSelection.Of(rows, paths.Count, folder);
+            return new TabularData
+            {
+                Features = description.HasChain ? null : order.Select(i => features[i]).ToArray(), Labels = order.Select(i => labels[i]).ToArray(),
+                RowNames = order.Select(i => paths[i]).ToArray(), Input = description.HasChain ? "folder" : null,
+            };
         }
 
         /// <summary>
@@ -236,11 +271,12 @@ namespace Microsoft.ML.DomainAdaptation.Cli
         /// finite number, in any table: an empty, NaN, out-of-range or non-numeric cell is an error naming the data
         /// row, the line and the column. Source rows need a label; other tables may leave label cells empty.
         /// </summary>
-        private static TabularData ReadTable(string path, DataDescription description, bool source, string role)
+        private static TabularData ReadTable(string path, DataDescription description, bool source, string role, RowSelection rows)
         {
             var table = CsvTable.Read(path);
             var names = table.Columns;
-            var values = table.Rows;
+            var order = RowSelection.Of(rows, table.Rows.Count, path); // messages name a row by its place in the file
+            var values = order.Select(i => table.Rows[i]).ToList();
 
             int labelIndex = Array.IndexOf(names, description.LabelColumn);
             if (labelIndex < 0)
@@ -259,7 +295,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                 int unlabeled = values.FindIndex(r => r[labelIndex].Length == 0);
                 if (unlabeled >= 0)
                     throw new CliException(ExitCodes.BadInput,
-                        $"{role} table '{path}', {table.Where(unlabeled)}, column '{names[labelIndex]}': the label is empty; every source row needs a label.");
+                        $"{role} table '{path}', {table.Where(order[unlabeled])}, column '{names[labelIndex]}': the label is empty; every source row needs a label.");
             }
             var featureIndices = description.FeatureColumns.Select(c =>
             {
@@ -279,33 +315,24 @@ namespace Microsoft.ML.DomainAdaptation.Cli
                         string problem = text.Length == 0 ? "the cell is empty"
                             : !IsNumber(text, out double number) ? $"'{text}' is not a number"
                             : double.IsFinite(number) ? $"'{text}' is out of the range of Single" : $"'{text}' is not finite";
-                        throw new CliException(ExitCodes.BadInput, $"{role} table '{path}', {table.Where(r)}, column '{names[featureIndices[j]]}': " +
+                        throw new CliException(ExitCodes.BadInput, $"{role} table '{path}', {table.Where(order[r])}, column '{names[featureIndices[j]]}': " +
                             $"{problem}; every cell of a feature column must be a finite number (fix or remove the row).");
                     }
                 }
             }
-            // Columns of a table come in any units: standardise them with the source's statistics (kept in the model),
-            // as the images are brought to [−1, 1], so that the default learning rate suits every table.
-            if (source)
-            {
-                int d = featureIndices.Length;
-                description.FeatureMeans = new float[d];
-                description.FeatureScales = new float[d];
-                for (int j = 0; j < d; j++)
-                {
-                    double mean = features.Average(f => (double)f[j]);
-                    double std = Math.Sqrt(features.Average(f => (f[j] - mean) * (f[j] - mean)));
-                    description.FeatureMeans[j] = (float)mean;
-                    description.FeatureScales[j] = std > 1e-8 && std < float.MaxValue ? (float)std : 1f;
-                }
-            }
+            var labels = labelIndex < 0 ? null : values.Select(r => r[labelIndex].Length == 0 ? null : r[labelIndex]).ToArray();
+            var rowNames = order.Select(i => (i + 1).ToString(CultureInfo.InvariantCulture)).ToArray();
+            // A model that carries its preprocessing standardises in its chain (Preprocessing): the cells as they are.
+            if (description.HasChain)
+                return new TabularData { Features = features, Labels = labels, RowNames = rowNames, Input = "table" };
+            // Models of earlier versions: columns standardised with the source's statistics kept in data.json (and only
+            // there: ML.NET's Model.Load + a raw row scored unstandardised values, the reason for the chain).
             foreach (var f in features)
             {
                 for (int j = 0; j < f.Length; j++)
                     f[j] = (f[j] - description.FeatureMeans[j]) / description.FeatureScales[j];
             }
-            var labels = labelIndex < 0 ? null : values.Select(r => r[labelIndex].Length == 0 ? null : r[labelIndex]).ToArray();
-            return new TabularData { Features = features, Labels = labels, RowNames = Enumerable.Range(1, values.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray() };
+            return new TabularData { Features = features, Labels = labels, RowNames = rowNames };
         }
 
         /// <summary>A feature column: more than half of its non-empty cells are numbers (in range or not).</summary>

@@ -15,11 +15,19 @@ namespace Microsoft.ML.DomainAdaptation.Cli
     /// </summary>
     internal sealed class TabularData
     {
+        /// <summary>The rows' values: features as the network sees them, or (raw data of a <see cref="DataDescription.HasChain"/>
+        /// model, before <c>Preprocessing.Featurize</c>) IDX pixels 0–255 or the table's cells; null for image paths.</summary>
         public float[][] Features;
         public string[] Labels;
         public string[] RowNames;
 
-        public int Count => Features.Length;
+        /// <summary>Raw data: "idx", "folder" or "table"; null once featurized (or read for a model of an earlier version).</summary>
+        public string Input;
+
+        /// <summary>Raw IDX data: the images' height and width.</summary>
+        public int[] InputShape;
+
+        public int Count => RowNames.Length;
         public bool HasLabels => Labels != null && Labels.Any(l => l != null);
 
         /// <summary>A view with "Features" (the model's shape) and "Label" (a key over the model's classes; 0 = missing,

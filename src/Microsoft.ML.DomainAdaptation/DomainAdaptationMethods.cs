@@ -69,6 +69,38 @@ namespace Microsoft.ML.DomainAdaptation
         /// <exception cref="ArgumentException">No method has that name; the message lists the known ones.</exception>
         public static DomainAdaptationOptions Create(string name) => Find(name).Create();
 
+        /// <summary>
+        /// New options of the method called <paramref name="name"/>, with <paramref name="settings"/> applied
+        /// (see <see cref="ApplySettings"/>): <c>Create("DANN", "Iterations=500;Backbone.EmbeddingSize=64")</c>.
+        /// </summary>
+        /// <exception cref="ArgumentException">No method has that name, or a setting names no option of it or has a value
+        /// of the wrong type; the message names the setting and what was expected.</exception>
+        public static DomainAdaptationOptions Create(string name, string settings)
+        {
+            var options = Create(name);
+            ApplySettings(options, settings);
+            return options;
+        }
+
+        /// <summary>
+        /// Sets fields of <paramref name="options"/> from text, as the samples' and the tool's <c>--set</c> take them:
+        /// <c>"Option=value;Option=value"</c>, e.g. <c>"DiscrepancyWeight=0.5;AdversarialOptimizer=Adam"</c>.
+        /// </summary>
+        /// <remarks>
+        /// An option is a public field of the options object's own class (e.g. <see cref="McdOptions"/>), matched exactly or,
+        /// failing that, ignoring case. A dotted name sets a field of a nested option object: <c>Backbone.EmbeddingSize=64</c>
+        /// (of the backbone the options hold, so set <see cref="DomainAdaptationOptions.Backbone"/> first),
+        /// <c>Validation.Interval=100</c> (an option object left null, as <see cref="DomainAdaptationOptions.Validation"/>,
+        /// is created with its defaults first). Values: numbers in the invariant culture (<c>0.5</c>, <c>1e-3</c>; finite),
+        /// <c>true</c>/<c>false</c>, enum member names (any case), text as it is, <c>null</c> or nothing for a nullable
+        /// number, comma-separated lists for arrays (<c>Backbone.HiddenLayerSizes=256,128</c>). Spaces around names and
+        /// values are ignored; settings apply in order, so a later one wins. Delegates, add-ons and models are set in code.
+        /// </remarks>
+        /// <exception cref="ArgumentException">A setting is not <c>Option=value</c>, names no option (the message lists
+        /// the class's options), or its value is not of the option's type (the message says which type it expects).
+        /// Settings before it are applied.</exception>
+        public static void ApplySettings(DomainAdaptationOptions options, string settings) => OptionSettings.Apply(options, settings);
+
         /// <summary>The name as <see cref="Names"/> spells it, for a name given in any case (e.g. "dann+mcc" → "DANN+MCC").</summary>
         /// <exception cref="ArgumentException">No method has that name; the message lists the known ones.</exception>
         public static string CanonicalName(string name) => Find(name).Name;

@@ -131,12 +131,12 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
         public CliTests(CliData data) => _data = data;
 
-        private sealed record Result(int ExitCode, string Output, string Error)
+        internal sealed record Result(int ExitCode, string Output, string Error)
         {
             public override string ToString() => $"exit code {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
         }
 
-        private static Result Run(params string[] arguments)
+        internal static Result Run(params string[] arguments)
         {
             Assert.True(File.Exists(ToolPath), $"The tool was not built at {ToolPath}.");
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -156,7 +156,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             return new Result(process.ExitCode, output.Result, error.Result);
         }
 
-        private static Result Succeed(params string[] arguments)
+        internal static Result Succeed(params string[] arguments)
         {
             var result = Run(arguments);
             Assert.True(result.ExitCode == 0, $"mlnet-da {string.Join(" ", arguments)}: {result}");
@@ -205,6 +205,11 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
             Assert.Equal(targetAccuracy, rows.Count(r => r[1] == r[2]) / 300.0, 4);
             Assert.All(rows, r => Assert.Equal(1.0, r.Skip(3).Sum(p => double.Parse(p, CultureInfo.InvariantCulture)), 3));
+            // A split file of 0-based indices: those images only, in its order, named by their 1-based row, scored as before.
+            File.WriteAllLines(_data["idx-rows.txt"], new[] { "299", "0", "41" });
+            Succeed("predict", "--model", model, "--data", _data["target-images-idx3-ubyte"], "--labels", _data["target-digits.idx1"],
+                "--rows", _data["idx-rows.txt"], "--output", _data["dann-split-predictions.csv"]);
+            AssertSamePredictions(new[] { lines[0], lines[300], lines[1], lines[42] }, File.ReadAllLines(_data["dann-split-predictions.csv"]));
 
             // ONNX: the same predicted classes from the features the tool computes (bilinear 28 × 28, [−1, 1]).
             string onnx = _data["dann.onnx"];
@@ -331,6 +336,10 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Equal(101, lines.Length);
             Assert.All(lines.Skip(1), l => Assert.EndsWith(".png", l.Split(',')[0]));
             Assert.Contains(lines.Skip(1), l => l.Split(',')[1] == "seven");
+            // A folder's rows are its images in the order predict lists them.
+            File.WriteAllLines(_data["folder-rows.txt"], new[] { "99", "3" });
+            Succeed("predict", "--model", model, "--data", _data["images"], "--rows", _data["folder-rows.txt"], "--output", _data["folder-split-predictions.csv"]);
+            AssertSamePredictions(new[] { lines[0], lines[100], lines[4] }, File.ReadAllLines(_data["folder-split-predictions.csv"]));
         }
 
         [Fact]
@@ -361,6 +370,116 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var badSteps = Run("train", "--method", "DANN", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"], "--iterations", "0");
             Assert.Equal(2, badSteps.ExitCode);
             Assert.Contains("Iterations", badSteps.Error);
+        }
+
+        /// <summary>Issue 16: --device, --validate-every / --keep-best, --checkpoint / --checkpoint-every / --resume map onto the
+        /// options; a bad value fails before any data is read (exit code 2, the option named).</summary>
+        [Fact]
+        public void TrainingFlagsMapOntoOptionsAndBadValuesFailEarly()
+        {
+            string[] Train(params string[] more) => new[] { "train", "--method", "DANN", "--source", _data["optdigits-a.csv"], "--target", _data["optdigits-b.tsv"],
+                "--label-column", "digit", "--iterations", "20", "--batch", "8", "--output", _data["flags.zip"] }.Concat(more).ToArray();
+            foreach (var (arguments, message) in new[]
+            {
+                (new[] { "--device", "cuda" }, "--device cuda: CUDA is not available"), // this machine has no GPU (README)
+                (new[] { "--device", "gpu" }, "--device must be cpu, cuda or cuda:N; got 'gpu'"),
+                (new[] { "--validate-every", "0" }, "--validate-every must be a positive number of steps; got 0"),
+                (new[] { "--checkpoint-every", "-1" }, "--checkpoint-every must be a positive number of steps"),
+                (new[] { "--resume", _data["no-such.ckpt"] }, "--resume: checkpoint file"),
+            })
+            {
+                var bad = Run(Train(arguments));
+                Assert.True(bad.ExitCode == 2, bad.ToString());
+                Assert.Contains(message, bad.Error);
+                Assert.DoesNotContain("Source:", bad.Output); // before the data is read
+            }
+            Assert.False(File.Exists(_data["flags.zip"]));
+
+            Succeed(Train("--device", "cpu", "--validate-every", "10", "--keep-best", "false", "--checkpoint", _data["flags.ckpt"], "--checkpoint-every", "10"));
+            Assert.Contains("validation SND", File.ReadLines(_data["flags.history.csv"]).First());
+            Assert.True(new FileInfo(_data["flags.ckpt"]).Length > 1000);
+        }
+
+        /// <summary>Issue 16: --set "Option=value;…" reaches the trained options (nested ones too) and names a bad setting before
+        /// any data is read; --source-rows / --target-rows / --rows split files select rows by 0-based index, errors naming the
+        /// file and the line.</summary>
+        [Fact]
+        public void SetAndSplitFilesReachTheTraining()
+        {
+            string a = _data["optdigits-a.csv"], b = _data["optdigits-b.tsv"], model = _data["split.zip"];
+            File.WriteAllLines(_data["source-split.txt"], Enumerable.Range(0, 150).Select(i => (2 * i).ToString(CultureInfo.InvariantCulture)));
+            File.WriteAllLines(_data["target-split.txt"], Enumerable.Range(0, 100).Select(i => (299 - i).ToString(CultureInfo.InvariantCulture)).Append(""));
+            string[] Train(params string[] more) => new[] { "train", "--source", a, "--target", b, "--label-column", "digit",
+                "--iterations", "20", "--batch", "8", "--output", model }.Concat(more.Contains("--method") ? more : more.Append("--method").Append("DANN")).ToArray();
+
+            foreach (var (arguments, message) in new[]
+            {
+                (new[] { "--set", "Iterations=10;Foo=1" }, "--set (DANN): Setting 'Foo=1': DannOptions has no option 'Foo'; its options: DomainLossWeight, GradientReversalAlpha,"),
+                (new[] { "--set", "Backbone.EmbeddingSize=big" }, "--set (DANN): Setting 'Backbone.EmbeddingSize=big': option DannOptions.Backbone.EmbeddingSize expects a whole number"),
+                // auto: every candidate takes the settings, so a field of one method only is refused, naming the first without it.
+                (new[] { "--set", "MmdWeight=0.5", "--method", "auto" }, "--set (SourceOnly): Setting 'MmdWeight=0.5': SourceOnlyOptions has no option 'MmdWeight'"),
+                (new[] { "--source-rows", _data["no-such-split.txt"] }, $"--source-rows: file '{_data["no-such-split.txt"]}' does not exist."),
+            })
+            {
+                var bad = Run(Train(arguments));
+                Assert.True(bad.ExitCode == 2, bad.ToString());
+                Assert.Contains(message, bad.Error);
+                Assert.DoesNotContain("Source:", bad.Output); // before the data is read
+            }
+
+            var train = Succeed(Train("--source-rows", _data["source-split.txt"], "--target-rows", _data["target-split.txt"],
+                "--set", "Backbone.EmbeddingSize=16; Validation.Interval=10; ClassifierHiddenSize=12"));
+            Assert.Contains("Source: 150 rows, target: 100 rows", train.Output);
+            // The settings reached the network (embedding 16 wide) and the loop (a validation column in the history).
+            var export = Succeed("export-onnx", "--model", model, "--output", _data["split.onnx"]);
+            Assert.Contains("outputs Embedding [N, 16]", export.Output);
+            Assert.Contains("validation SND", File.ReadLines(_data["split.history.csv"]).First());
+
+            // The same split given to evaluate is recognised as the training target; its 100 rows are scored.
+            var evaluation = Succeed("evaluate", "--model", model, "--data", b, "--rows", _data["target-split.txt"]);
+            Assert.Matches(@"Rows\s*│\s*100\b", evaluation.Output);
+            Assert.Contains("these rows are the unlabeled target the model was trained on", evaluation.Output);
+
+            // predict on a split: the rows of the full predictions, in the file's order, named by their 1-based row.
+            Succeed("predict", "--model", model, "--data", b, "--output", _data["split-all.csv"]);
+            var all = File.ReadAllLines(_data["split-all.csv"]);
+            File.WriteAllLines(_data["three-rows.txt"], new[] { "5", "", " 0", "299" });
+            Succeed("predict", "--model", model, "--data", b, "--rows", _data["three-rows.txt"], "--output", _data["split-three.csv"]);
+            AssertSamePredictions(new[] { all[0], all[6], all[1], all[300] }, File.ReadAllLines(_data["split-three.csv"]));
+            Assert.StartsWith("6,", all[6]);
+
+            foreach (var (lines, message) in new[]
+            {
+                (new[] { "1", "", "x2" }, "line 3: 'x2' is not a row index (a whole number from 0; one per line)."),
+                (new[] { "1", "-1" }, "line 2: '-1' is not a row index"),
+                (new[] { "4", "2", "4" }, "line 3: row index 4 is already on line 1."),
+                (new[] { "0", "300" }, $"line 2: row index 300 is past the 300 rows of '{b}' (indices 0 to 299)."),
+                (new[] { "" }, "holds no row index."),
+            })
+            {
+                File.WriteAllLines(_data["bad-split.txt"], lines);
+                var bad = Run("predict", "--model", model, "--data", b, "--rows", _data["bad-split.txt"], "--output", _data["bad-split.csv"]);
+                Assert.True(bad.ExitCode == 2, bad.ToString());
+                Assert.Contains($"--rows: file '{_data["bad-split.txt"]}'", bad.Error);
+                Assert.Contains(message, bad.Error);
+            }
+            Assert.False(File.Exists(_data["bad-split.csv"]));
+        }
+
+        /// <summary>predict's lines: the same header, rows, labels and predicted classes; probabilities within 1e-5 (scored in
+        /// batches of other rows, the last float digit can differ).</summary>
+        private static void AssertSamePredictions(string[] expected, string[] actual)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            Assert.Equal(expected[0], actual[0]);
+            int text = expected[0].Split(',').TakeWhile(c => !c.StartsWith("P(", StringComparison.Ordinal)).Count();
+            for (int i = 1; i < expected.Length; i++)
+            {
+                string[] e = expected[i].Split(','), a = actual[i].Split(',');
+                Assert.Equal(e.Take(text), a.Take(text));
+                for (int k = text; k < e.Length; k++)
+                    Assert.True(Math.Abs(double.Parse(e[k], CultureInfo.InvariantCulture) - double.Parse(a[k], CultureInfo.InvariantCulture)) <= 1e-5, $"{expected[i]}\n{actual[i]}");
+            }
         }
 
         /// <summary>Copies a table with one cell replaced: data row <paramref name="row"/> (1-based, line row + 1), column <paramref name="column"/>.</summary>

@@ -36,7 +36,7 @@ namespace Microsoft.ML.DomainAdaptation
         }
 
         // A fitted model given as an option (DIRT-T's InitialModel) is shared, not copied: it owns native memory.
-        private static bool IsOptionObject(Type type) =>
+        internal static bool IsOptionObject(Type type) =>
             type.IsClass && !typeof(Delegate).IsAssignableFrom(type) && !typeof(IDisposable).IsAssignableFrom(type)
             && !typeof(ITransformer).IsAssignableFrom(type) && type.Assembly == typeof(OptionsCopy).Assembly;
     }
