@@ -15,6 +15,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     public sealed class ImagePipelineTests : IDisposable
     {
         private const int Side = 32;
+        private const int TrainedSide = 40;
         private readonly MLContext _ml = new(seed: 0);
         private readonly TempFolder _folder = new();
 
@@ -23,25 +24,25 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         [Fact]
         public void ImagePathsToPredictionsInOneSavedPipelineWithAFineTunedResNet()
         {
-            // The stripes of PretrainedBackboneTests written as PNG folders: source at 32 px, target at 48 px so that
+            // The stripes of PretrainedBackboneTests written as 32 px PNG files; the pipeline resizes them to 40 px, so
             // ResizeImages does work in the saved pipeline.
             var rows = PretrainedBackboneTests.Stripes(perDomain: 48, seed: 3);
-            string sourceFolder = WriteFolder(rows.Where(r => !r.IsTarget), "source", Side);
-            string targetFolder = WriteFolder(rows.Where(r => r.IsTarget), "target", 48);
+            string sourceFolder = WriteFolder(rows.Where(r => !r.IsTarget), "source");
+            string targetFolder = WriteFolder(rows.Where(r => r.IsTarget), "target");
             var source = _ml.Data.LoadImageFolder(sourceFolder);
             var target = _ml.Data.LoadImageFolder(targetFolder, new ImageFolderOptions { ClassNames = ClassNames(source) });
             var unlabeledTarget = _ml.Transforms.DropColumns("Label").Fit(target).Transform(target);
 
             var options = new DannOptions
             {
-                Backbone = new ResNetBackboneOptions { ImageSize = Side, EmbeddingSize = 32 },
+                Backbone = new ResNetBackboneOptions { ImageSize = TrainedSide, EmbeddingSize = 32 },
                 Iterations = 30,
                 BatchSize = 16,
                 Seed = 1,
                 NumberOfThreads = 1,
             };
             var pipeline = _ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath")
-                .Append(_ml.Transforms.ResizeImages("Image", Side, Side))
+                .Append(_ml.Transforms.ResizeImages("Image", TrainedSide, TrainedSide))
                 .Append(_ml.Transforms.ExtractPixels("Features", "Image"))
                 .Append(_ml.MulticlassClassification.Trainers.DomainAdaptation(options));
             var model = pipeline.Fit(_ml.Data.CombineDomains(source, unlabeledTarget));
@@ -74,26 +75,16 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             public float Label;
         }
 
-        /// <summary>Writes 0–255 planar rows as PNG files root/&lt;class&gt;/row.png, resized (nearest) to <paramref name="side"/>.</summary>
-        private string WriteFolder(IEnumerable<PretrainedBackboneTests.ImageRow> rows, string name, int side)
+        /// <summary>Writes 0–255 planar rows as PNG files root/&lt;class&gt;/row.png.</summary>
+        private string WriteFolder(IEnumerable<PretrainedBackboneTests.ImageRow> rows, string name)
         {
-            var images = rows.Select(r => new LabelledImage { Features = Resize(r.Features, side), Label = r.Label == "rows" ? 0 : 1 }).ToArray();
+            var images = rows.Select(r => new LabelledImage { Features = r.Features, Label = r.Label == "rows" ? 0 : 1 }).ToArray();
             var schema = SchemaDefinition.Create(typeof(LabelledImage));
-            schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, side, side);
+            schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, Side, Side);
             string root = Path.Combine(_folder.Path, name);
             // The rows hold 0–255 pixels: no scaling to undo.
             _ml.Data.SaveAsImageFolder(_ml.Data.LoadFromEnumerable(images, schema), root, new ImageFolderWriteOptions { OffsetImage = 0, ScaleImage = 1 });
             return root;
-        }
-
-        private static float[] Resize(float[] planar, int side)
-        {
-            var resized = new float[3 * side * side];
-            for (int c = 0; c < 3; c++)
-                for (int y = 0; y < side; y++)
-                    for (int x = 0; x < side; x++)
-                        resized[(c * side + y) * side + x] = planar[(c * Side + y * Side / side) * Side + x * Side / side];
-            return resized;
         }
 
         private static string[] ClassNames(IDataView view)

@@ -147,6 +147,15 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 total = alignment is null ? classification : classification + alignment;
                 total = AddOnLosses(total, batch, state, inputs, losses);
             }
+            return MinimiseWithTargetLabels(total, batch, losses);
+        }
+
+        /// <summary>
+        /// Adds <see cref="TargetLabelLoss"/> to <paramref name="total"/>, takes one step of <see cref="Optimizer"/> on the sum
+        /// and returns it: the end of every step that trains the scoring network with one optimiser.
+        /// </summary>
+        protected Tensor MinimiseWithTargetLabels(Tensor total, StepBatch batch, LossLog losses)
+        {
             var supervised = TargetLabelLoss(batch, losses);
             if (supervised is not null)
                 total = total + supervised;

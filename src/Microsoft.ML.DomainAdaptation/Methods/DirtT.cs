@@ -125,13 +125,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             var teacherKl = VatAddOn.Kl(teacherLogits, logits);
             losses.Add("teacher kl", teacherKl);
             var total = AddOnLosses(teacherKl * _options.TeacherWeight, batch, state, new AlignmentInputs(null, embedding, null, logits), losses);
-            var supervised = TargetLabelLoss(batch, losses);
-            if (supervised is not null)
-                total = total + supervised;
-            Optimizer.zero_grad();
-            total.backward();
-            Optimizer.step();
-            return total;
+            return MinimiseWithTargetLabels(total, batch, losses);
         }
 
         public override void Dispose()

@@ -119,12 +119,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             losses.Add("confident target share", confident);
             var total = classification + consistency * _options.ConsistencyWeight + balance * _options.ClassBalanceWeight;
             total = AddOnLosses(total, batch, state, inputs, losses);
-            var supervised = TargetLabelLoss(batch, losses);
-            if (supervised is not null)
-                total = total + supervised;
-            Optimizer.zero_grad();
-            total.backward();
-            Optimizer.step();
+            total = MinimiseWithTargetLabels(total, batch, losses);
             TeacherWeights.ExponentialMovingAverage(_teacher, Network, _options.TeacherDecay);
             return total;
         }
