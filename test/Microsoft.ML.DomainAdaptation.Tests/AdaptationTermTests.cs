@@ -81,7 +81,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         private sealed class Trained
         {
             public DomainAdaptationTransformer Model;
-            public float[][] SourceEmbedding, TargetEmbedding, TargetScore;
+            public float[][] SourceEmbedding, TargetEmbedding, TargetScore, TargetFeatures;
             public int[] SourceLabels, TargetLabels;
 
             /// <summary>MMD² between the domains' embeddings at the median-heuristic bandwidth (scale-free).</summary>
@@ -118,6 +118,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 SourceEmbedding = source.Select(i => embedding[i]).ToArray(),
                 TargetEmbedding = target.Select(i => embedding[i]).ToArray(),
                 TargetScore = target.Select(i => score[i]).ToArray(),
+                TargetFeatures = target.Select(i => rows[i].Features).ToArray(),
                 SourceLabels = source.Select(i => rows[i].Label[0] - 'a').ToArray(),
                 TargetLabels = target.Select(i => rows[i].Label[0] - 'a').ToArray(),
             };
@@ -351,6 +352,84 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Report("SelfTraining vs source-only: target rows at probability ≥ 0.95", Confident(with), Confident(without));
             AssertShrinks("SelfTraining vs source-only: target entropy", with.TargetEntropy, without.TargetEntropy, 0.92);
             Assert.True(Confident(with) > Confident(without) + 0.08, $"confident target rows {Confident(with):P1} against {Confident(without):P1}");
+        }
+
+        [Fact]
+        public void EntropyAddOnLowersTheTargetEntropy()
+        {
+            // The add-on on source-only at weight 0.3 against the same training without it. Measured 0.158 against 0.391.
+            var with = Train(Small(new SourceOnlyOptions { AddOns = { new EntropyAddOn { Weight = 0.3f } } }));
+            var without = Train(Small(new SourceOnlyOptions()));
+            Report("EntropyAddOn vs source-only: target accuracy", with.TargetAccuracy, without.TargetAccuracy);
+            AssertShrinks("EntropyAddOn vs source-only: target entropy", with.TargetEntropy, without.TargetEntropy, 0.8);
+        }
+
+        /// <summary>Mean KL between the target rows' predictions and those at the adversarial perturbation of radius ε (fixed generator).</summary>
+        private static double AdversarialKl(Trained trained, double epsilon)
+        {
+            using var scope = NewDisposeScope();
+            var network = trained.Model.Network;
+            network.eval();
+            var x = Tensor(trained.TargetFeatures);
+            using var generator = new Generator(11, CPU);
+            return VatAddOn.Compute(network.forward, x, network.forward(x).detach(), epsilon, 0.01, generator).item<float>();
+        }
+
+        [Fact]
+        public void VatAddOnMakesTheTargetPredictionsSmooth()
+        {
+            // Target-side VAT alone (SourceWeight 0) at radius 1 against source-only: the KL under the adversarial perturbation of
+            // the target rows falls. Measured 0.059 against 0.149.
+            var with = Train(Small(new SourceOnlyOptions { AddOns = { new VatAddOn { Weight = 1, SourceWeight = 0, Epsilon = 1 } } }));
+            var without = Train(Small(new SourceOnlyOptions()));
+            Report("VatAddOn vs source-only: target accuracy", with.TargetAccuracy, without.TargetAccuracy);
+            AssertShrinks("VatAddOn vs source-only: adversarial KL on the target (ε = 1)", AdversarialKl(with, 1), AdversarialKl(without, 1), 0.7);
+        }
+
+        [Fact]
+        public void VadaTargetTermsLowerTheTargetEntropyAndSmoothTheTarget()
+        {
+            // VADA against the same DANN (λ_d = 0.01) with source VAT and no target terms. At the paper's λ_t = 0.01 the target
+            // terms change nothing measurable in 200 steps (entropy 0.826 against 0.829): they are tested at λ_t = 0.3.
+            // ε = 1 here: the default 3.5 suits standardised 784-pixel rows, not these 6-d rows of scale 2. Measured 0.282
+            // against 0.423 (the target VAT alone is tested on its add-on above).
+            var vada = new VadaOptions();
+            foreach (var addOn in vada.AddOns)
+                addOn.Weight = 0.3f;
+            vada.AddOns.OfType<VatAddOn>().Single().Epsilon = 1;
+            var with = Train(Small(vada));
+            var without = Train(Small(new DannOptions { DomainLossWeight = 0.01f, AddOns = { new VatAddOn { Weight = 0, SourceWeight = 1, Epsilon = 1 } } }));
+            Report("VADA: target accuracy", with.TargetAccuracy, without.TargetAccuracy);
+            Report("VADA: adversarial KL on the target (ε = 1)", AdversarialKl(with, 1), AdversarialKl(without, 1));
+            AssertShrinks("VADA: target entropy", with.TargetEntropy, without.TargetEntropy, 0.8);
+        }
+
+        /// <summary>Mean squared difference between the target rows' class probabilities on a strongly and a weakly augmented view.</summary>
+        private static double AugmentationSensitivity(Trained trained)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var network = trained.Model.Network;
+            network.eval();
+            using var augmentation = new Training.Augmentations.Augmentation(network.Spec, 5);
+            var x = Tensor(trained.TargetFeatures);
+            var weak = nn.functional.softmax(network.forward(augmentation.Weak(x)), 1);
+            var strong = nn.functional.softmax(network.forward(augmentation.Strong(x)), 1);
+            return (strong - weak).pow(2).mean().item<float>();
+        }
+
+        [Fact]
+        public void SelfEnsemblingConsistencyMakesTheTargetPredictionsAgreeAcrossViews()
+        {
+            // The consistency term makes the student's predictions on strongly augmented target rows match the teacher's on
+            // weakly augmented ones. At the default threshold 0.968 no teacher prediction on these domains is confident enough
+            // within 200 steps (identical models with and without the term); at 0.5 most rows count. Measured 0.0087 against
+            // 0.0169 at weight 10 (0.0130 at the default 3).
+            var with = Train(Small(new SelfEnsemblingOptions { ConfidenceThreshold = 0.5f, ConsistencyWeight = 10 }));
+            var without = Train(Small(new SelfEnsemblingOptions { ConfidenceThreshold = 0.5f, ConsistencyWeight = 0 }));
+            Report("SelfEnsembling: target accuracy", with.TargetAccuracy, without.TargetAccuracy);
+            Report("SelfEnsembling: target entropy", with.TargetEntropy, without.TargetEntropy);
+            AssertShrinks("SelfEnsembling: strong vs weak view disagreement on the target", AugmentationSensitivity(with), AugmentationSensitivity(without), 0.8);
         }
     }
 }
