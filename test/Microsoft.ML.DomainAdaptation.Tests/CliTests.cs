@@ -175,7 +175,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             string model = _data["dann.zip"];
             var train = Succeed("train", "--method", "dann", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
-                "--target-labels", _data["target-digits.idx1"], "--iterations", "200", "--batch", "32", "--image-size", "28", "--seed", "0", "--output", model);
+                "--target-labels", _data["target-digits.idx1"], "--iterations", "80", "--batch", "16", "--image-size", "28", "--seed", "0", "--set", "LearningRate=0.05", "--output", model);
             Assert.Contains("Source: 300 rows, target: 300 rows; images 1 × 28 × 28", train.Output);
             Assert.Contains("step 200/200 (100 %)", train.Output);
             Assert.Contains("remaining", train.Output);
@@ -285,16 +285,17 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             string model = _data["auto.zip"];
             var train = Succeed("train", "--method", "auto", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
-                "--iterations", "60", "--batch", "16", "--image-size", "28", "--seed", "0", "--output", model);
+                "--iterations", "80", "--batch", "16", "--image-size", "28", "--seed", "0", "--set", "LearningRate=0.05", "--output", model);
             Assert.Contains("Candidates ranked by RV", train.Output);
             foreach (var name in new[] { "SourceOnly", "DANN", "MMD", "DeepCORAL", "MCC", "MMD+MCC" })
                 Assert.Contains($"  {name}: ", train.Output);
             var chosen = Regex.Match(train.Output, @"Chose (\S+):").Groups[1].Value;
             Assert.Contains(chosen, new[] { "SourceOnly", "DANN", "MMD", "DeepCORAL", "MCC", "MMD+MCC" });
             Assert.Contains($"Trained {chosen} (lenet)", train.Output);
-            // A wiring test (60 steps of 16 per candidate): the chosen model measured 0.133 on the source at this seed, so the bar stays at chance.
+            // 80 steps of 16 per candidate at learning rate 0.05 (at 0.01, 60 steps left every candidate near chance: 0.133):
+            // the chosen model (MMD) measured 0.703 on the source rows, the candidates 0.47–0.58 on held-out source rows.
             var evaluate = Succeed("evaluate", "--model", model, "--data", _data["source-images-idx3-ubyte"]);
-            Assert.True(Metric(evaluate.Output, "MicroAccuracy") > 0.1, evaluate.Output);
+            Assert.True(Metric(evaluate.Output, "MicroAccuracy") > 0.4, evaluate.Output);
         }
 
         /// <summary>CSV source and TSV target with an MLP: the text id column is not a feature, the label column is named,
