@@ -75,6 +75,11 @@ if (arguments.TryGetValue("child-gap", out var childGap))
     double mmdSeconds = gapClock.Elapsed.TotalSeconds, mmdPeak = PeakRssMiB();
     DomainGap.ProxyADistance(gapSource, gapTarget, maxRowsPerDomain: perDomain);
     Console.WriteLine(FormattableString.Invariant($"GAP {mmdSeconds:F1} {mmdPeak:F0} {rssBefore:F0} {gapMmd:G4} {gapClock.Elapsed.TotalSeconds - mmdSeconds:F1} {PeakRssMiB():F0}"));
+    // The report's t-SNE picture of both domains' rows together (its perplexity), last: its peak is the process's.
+    var tsneClock = Stopwatch.StartNew();
+    var tsneRows = gapSource.Concat(gapTarget).ToArray();
+    EmbeddingProjection.TSne(tsneRows, new TSneOptions { Perplexity = Math.Min(30, (tsneRows.Length - 1) / 3.0) });
+    Console.WriteLine(FormattableString.Invariant($"TSNE {tsneClock.Elapsed.TotalSeconds:F1} {PeakRssMiB():F0}"));
     return;
 }
 if (arguments.TryGetValue("scoring-only", out var scoringNetwork))
@@ -277,12 +282,15 @@ if (gapRows > 0)
     start.ArgumentList.Add("--child-gap");
     start.ArgumentList.Add(gapRows.ToString());
     using var process = Process.Start(start);
-    string line = process.StandardOutput.ReadToEnd().Split('\n').FirstOrDefault(l => l.StartsWith("GAP ")) ?? "GAP ? ? ? ? ? ?";
+    var output = process.StandardOutput.ReadToEnd().Split('\n');
+    string line = output.FirstOrDefault(l => l.StartsWith("GAP ")) ?? "GAP ? ? ? ? ? ?";
+    var tsne = (output.FirstOrDefault(l => l.StartsWith("TSNE ")) ?? "TSNE ? ?").Split(' ');
     process.WaitForExit();
     var v = line.Split(' ');
     Console.WriteLine();
     Console.WriteLine($"DomainGap on {gapRows:N0} rows per domain of 100-d (fresh process, {v[3]} MiB before): median-heuristic MMD² {v[4]} in {v[1]} s, " +
-        $"peak RSS {v[2]} MiB; then the proxy A-distance (ML.NET L-BFGS) in {v[5]} s, peak RSS {v[6]} MiB");
+        $"peak RSS {v[2]} MiB; then the proxy A-distance (ML.NET L-BFGS) in {v[5]} s, peak RSS {v[6]} MiB; then the report's t-SNE of both domains' rows " +
+        $"(Barnes–Hut above {new TSneOptions().ExactMaxRows:N0} rows) in {tsne[1]} s, peak RSS {tsne[2]} MiB (target ≤ 1,024)");
 }
 
 // Memory soak: RSS after warm-up vs at the end of a long run (MLP, DANN: the cheapest step that touches every part of the loop).

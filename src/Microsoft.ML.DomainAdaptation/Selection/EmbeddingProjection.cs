@@ -28,6 +28,19 @@ namespace Microsoft.ML.DomainAdaptation
 
         /// <summary>Seed of the initial layout. Default: 0.</summary>
         public int Seed;
+
+        /// <summary>
+        /// Up to this many rows, t-SNE is exact (memory and time grow with the square of the rows: about 10 MB of n × n
+        /// matrices at 1,000 rows, 1.6 GB each at 20,000); above it, Barnes–Hut t-SNE (sparse nearest-neighbour affinities and
+        /// a quadtree, memory growing with the rows). Default: 1000. Must be non-negative (0: always Barnes–Hut).
+        /// </summary>
+        public int ExactMaxRows = 1000;
+
+        /// <summary>
+        /// Barnes–Hut's angle θ: a quadtree cell stands for its points when its width over its distance is below θ. Larger is
+        /// faster and coarser; 0 is the exact repulsion. Default: 0.5 (scikit-learn's). Must be in [0, 1].
+        /// </summary>
+        public double Angle = 0.5;
     }
 
     /// <summary>
@@ -58,7 +71,8 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>
         /// t-distributed stochastic neighbour embedding to 2-D (van der Maaten &amp; Hinton, JMLR 2008): exact gradients,
         /// perplexity-calibrated Gaussian affinities, early exaggeration, momentum 0.5 then 0.8 and per-coordinate gains.
-        /// Its cost grows with the square of the rows: a few thousand rows at most.
+        /// Exact up to <see cref="TSneOptions.ExactMaxRows"/> rows (cost growing with the square of the rows), Barnes–Hut
+        /// above (memory growing with the rows, time with n log n).
         /// </summary>
         /// <param name="points">Rows of the same length.</param>
         /// <param name="options">Settings; null for the defaults.</param>
@@ -75,45 +89,80 @@ namespace Microsoft.ML.DomainAdaptation
             if (options.PcaDimensions < 2)
                 throw new ArgumentOutOfRangeException(nameof(options.PcaDimensions), options.PcaDimensions, $"{nameof(TSneOptions.PcaDimensions)} must be at least 2.");
 
+            if (options.ExactMaxRows < 0)
+                throw new ArgumentOutOfRangeException(nameof(options.ExactMaxRows), options.ExactMaxRows, $"{nameof(TSneOptions.ExactMaxRows)} must be non-negative.");
+            if (!(options.Angle >= 0 && options.Angle <= 1))
+                throw new ArgumentOutOfRangeException(nameof(options.Angle), options.Angle, $"{nameof(TSneOptions.Angle)} must be in [0, 1].");
+
             using var scope = NewDisposeScope();
             var x = ToTensor(points).to(ScalarType.Float64);
             if (dim > options.PcaDimensions)
                 x = Pca(x, options.PcaDimensions).Projected;
-            // Affinities in double (the bisection needs it); the descent in single precision, which a picture does not miss.
-            var p = Affinities(SquaredDistances(x), options.Perplexity).to(ScalarType.Float32);
-            var exaggeratedP = p * (float)options.EarlyExaggeration;
+            Action<double[], double, double[]> gradient;
+            if (n <= options.ExactMaxRows)
+            {
+                // Affinities in double (the bisection needs it); the gradient in single precision, which a picture does not miss.
+                var p = Affinities(SquaredDistances(x), options.Perplexity).to(ScalarType.Float32);
+                var offDiagonal = 1 - eye(n, dtype: ScalarType.Float32);
+                gradient = (layout, exaggeration, result) =>
+                {
+                    using var stepScope = NewDisposeScope();
+                    var y = tensor(layout, ScalarType.Float64).reshape(n, 2).to(ScalarType.Float32);
+                    var (numerator, q) = LayoutAffinities(y, offDiagonal);
+                    // ∂KL/∂y_i = 4 Σ_j (p_ij − q_ij)(1 + ‖y_i − y_j‖²)⁻¹ (y_i − y_j)
+                    var weights = p.mul((float)exaggeration).sub_(q).mul_(numerator);
+                    var g = (weights.sum(1, keepdim: true) * y - weights.matmul(y)).mul_(4);
+                    g.to(ScalarType.Float64).data<double>().CopyTo(result, 0);
+                };
+            }
+            else
+            {
+                var p = BarnesHutTSne.SparseAffinities(x, options.Perplexity);
+                gradient = (layout, exaggeration, result) => BarnesHutTSne.Gradient(p, layout, exaggeration, options.Angle, result);
+            }
+            return Descend(n, options, gradient);
+        }
 
-            // Seeded initial layout N(0, 1e-4), drawn outside libtorch so the global generator is left alone.
+        /// <summary>
+        /// t-SNE's gradient descent from a seeded N(0, 1e-4) layout: early exaggeration, momentum 0.5 then 0.8, per-coordinate
+        /// gains (Jacobs 1988), the layout re-centred after every step. <paramref name="gradient"/> fills the gradient of a
+        /// layout (x, y interleaved) with P multiplied by the given exaggeration.
+        /// </summary>
+        private static float[][] Descend(int n, TSneOptions options, Action<double[], double, double[]> gradient)
+        {
+            // Drawn outside libtorch so the global generator is left alone.
             var random = new Random(options.Seed);
-            var start = new float[n * 2];
-            for (int i = 0; i < start.Length; i++)
-                start[i] = (float)(1e-4 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
-            var y = tensor(start).reshape(n, 2);
-            var velocity = zeros_like(y);
-            var gains = ones_like(y);
-            var offDiagonal = 1 - eye(n, dtype: ScalarType.Float32);
+            var y = new double[n * 2];
+            for (int i = 0; i < y.Length; i++)
+                y[i] = (float)(1e-4 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+            var velocity = new double[n * 2];
+            var gains = new double[n * 2];
+            Array.Fill(gains, 1.0);
+            var g = new double[n * 2];
             double rate = options.LearningRate ?? Math.Max(n / options.EarlyExaggeration / 4, 50);
             for (int step = 0; step < options.Iterations; step++)
             {
-                using var stepScope = NewDisposeScope();
-                var affinity = step < options.ExaggerationIterations ? exaggeratedP : p;
-                var (numerator, q) = LayoutAffinities(y, offDiagonal);
-                // ∂KL/∂y_i = 4 Σ_j (p_ij − q_ij)(1 + ‖y_i − y_j‖²)⁻¹ (y_i − y_j)
-                var weights = affinity.sub(q).mul_(numerator);
-                var gradient = (weights.sum(1, keepdim: true) * y - weights.matmul(y)).mul_(4);
-                // Gains grow where the gradient opposes the last update and shrink where it agrees (Jacobs 1988).
-                var opposed = (velocity * gradient) < 0;
-                var newGains = where(opposed, gains + 0.2f, gains * 0.8f).clamp_min_(0.01f);
-                double momentum = step < options.ExaggerationIterations ? 0.5 : 0.8;
-                var newVelocity = velocity * momentum - newGains * gradient * rate;
-                var newY = y + newVelocity;
-                newY = newY - newY.mean(new long[] { 0 }, keepdim: true);
-                gains.Dispose(); velocity.Dispose(); y.Dispose();
-                gains = newGains.MoveToOuterDisposeScope();
-                velocity = newVelocity.MoveToOuterDisposeScope();
-                y = newY.MoveToOuterDisposeScope();
+                bool early = step < options.ExaggerationIterations;
+                gradient(y, early ? options.EarlyExaggeration : 1, g);
+                double momentum = early ? 0.5 : 0.8;
+                double meanX = 0, meanY = 0;
+                for (int i = 0; i < y.Length; i++)
+                {
+                    // Gains grow where the gradient opposes the last update and shrink where it agrees.
+                    gains[i] = Math.Max(velocity[i] * g[i] < 0 ? gains[i] + 0.2 : gains[i] * 0.8, 0.01);
+                    velocity[i] = velocity[i] * momentum - gains[i] * g[i] * rate;
+                    y[i] += velocity[i];
+                    if (i % 2 == 0) meanX += y[i]; else meanY += y[i];
+                }
+                meanX /= n;
+                meanY /= n;
+                for (int i = 0; i < y.Length; i += 2)
+                {
+                    y[i] -= meanX;
+                    y[i + 1] -= meanY;
+                }
             }
-            return ToRows(y.to(ScalarType.Float32));
+            return Enumerable.Range(0, n).Select(i => new[] { (float)y[2 * i], (float)y[2 * i + 1] }).ToArray();
         }
 
         /// <summary>The Kullback–Leibler divergence KL(P ‖ Q) t-SNE minimises, for a layout of <paramref name="points"/>.</summary>
@@ -146,47 +195,57 @@ namespace Microsoft.ML.DomainAdaptation
             int n = (int)squaredDistances.shape[0];
             var distances = squaredDistances.data<double>().ToArray();
             var conditional = new double[n * n];
-            double targetEntropy = Math.Log(perplexity);
-            var row = new double[n];
             for (int i = 0; i < n; i++)
-            {
-                double beta = 1, low = double.NegativeInfinity, high = double.PositiveInfinity;
-                // Distances relative to the row's nearest neighbour keep exp() from underflowing for far-apart rows.
-                double nearest = double.PositiveInfinity;
-                for (int j = 0; j < n; j++)
-                {
-                    if (j != i)
-                        nearest = Math.Min(nearest, distances[i * n + j]);
-                }
-                for (int attempt = 0; attempt < 100; attempt++)
-                {
-                    double sum = 0, weighted = 0;
-                    for (int j = 0; j < n; j++)
-                    {
-                        row[j] = j == i ? 0 : Math.Exp(-beta * (distances[i * n + j] - nearest));
-                        sum += row[j];
-                        weighted += row[j] * (distances[i * n + j] - nearest);
-                    }
-                    double entropy = Math.Log(sum) + beta * weighted / sum;
-                    if (Math.Abs(entropy - targetEntropy) < 1e-5)
-                        break;
-                    if (entropy > targetEntropy)
-                    {
-                        low = beta;
-                        beta = double.IsPositiveInfinity(high) ? beta * 2 : (beta + high) / 2;
-                    }
-                    else
-                    {
-                        high = beta;
-                        beta = double.IsNegativeInfinity(low) ? beta / 2 : (beta + low) / 2;
-                    }
-                }
-                double total = row.Sum();
-                for (int j = 0; j < n; j++)
-                    conditional[i * n + j] = row[j] / total;
-            }
+                CalibrateRow(distances.AsSpan(i * n, n), perplexity, conditional.AsSpan(i * n, n), skip: i);
             var p = tensor(conditional, ScalarType.Float64).reshape(n, n);
             return ((p + p.t()) / (2.0 * n)).clamp_min(1e-12);
+        }
+
+        /// <summary>
+        /// The conditional affinities p_j|i ∝ exp(−β d_ij) of one row over its squared <paramref name="distances"/> (entry
+        /// <paramref name="skip"/>, the row itself, gets 0; −1 for none), with β found by bisection so that the entropy is
+        /// log(perplexity).
+        /// </summary>
+        internal static void CalibrateRow(ReadOnlySpan<double> distances, double perplexity, Span<double> row, int skip)
+        {
+            int n = distances.Length;
+            double beta = 1, low = double.NegativeInfinity, high = double.PositiveInfinity;
+            double targetEntropy = Math.Log(perplexity);
+            // Distances relative to the row's nearest neighbour keep exp() from underflowing for far-apart rows.
+            double nearest = double.PositiveInfinity;
+            for (int j = 0; j < n; j++)
+            {
+                if (j != skip)
+                    nearest = Math.Min(nearest, distances[j]);
+            }
+            for (int attempt = 0; attempt < 100; attempt++)
+            {
+                double sum = 0, weighted = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    row[j] = j == skip ? 0 : Math.Exp(-beta * (distances[j] - nearest));
+                    sum += row[j];
+                    weighted += row[j] * (distances[j] - nearest);
+                }
+                double entropy = Math.Log(sum) + beta * weighted / sum;
+                if (Math.Abs(entropy - targetEntropy) < 1e-5)
+                    break;
+                if (entropy > targetEntropy)
+                {
+                    low = beta;
+                    beta = double.IsPositiveInfinity(high) ? beta * 2 : (beta + high) / 2;
+                }
+                else
+                {
+                    high = beta;
+                    beta = double.IsNegativeInfinity(low) ? beta / 2 : (beta + low) / 2;
+                }
+            }
+            double total = 0;
+            for (int j = 0; j < n; j++)
+                total += row[j];
+            for (int j = 0; j < n; j++)
+                row[j] /= total;
         }
 
         // The Gram form ‖a‖² + ‖b‖² − 2 a·b: TripletLoss.SquaredDistances' exact difference form would hold n² × d values
