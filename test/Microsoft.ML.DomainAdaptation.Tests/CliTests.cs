@@ -175,7 +175,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             string model = _data["dann.zip"];
             var train = Succeed("train", "--method", "dann", "--source", _data["source-images-idx3-ubyte"], "--target", _data["target-images-idx3-ubyte"],
-                "--target-labels", _data["target-digits.idx1"], "--iterations", "80", "--batch", "16", "--image-size", "28", "--seed", "0", "--set", "LearningRate=0.05", "--output", model);
+                "--target-labels", _data["target-digits.idx1"], "--iterations", "200", "--batch", "32", "--image-size", "28", "--seed", "0", "--output", model);
             Assert.Contains("Source: 300 rows, target: 300 rows; images 1 × 28 × 28", train.Output);
             Assert.Contains("step 200/200 (100 %)", train.Output);
             Assert.Contains("remaining", train.Output);
