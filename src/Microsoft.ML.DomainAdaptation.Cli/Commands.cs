@@ -307,7 +307,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var baseline = Optional<string>("--baseline", "A baseline model zip (e.g. 'train --method SourceOnly' on the same data): " +
                 "its metrics and embedding are the 'before' of the report. Without it, 'before' is the input features.");
             var history = Optional<string>("--history", "The training history CSV to plot. Default: <model>.history.csv beside the model, when it exists.");
-            var projection = WithDefault("--projection", "The 2-D projection of the embeddings: pca, or tsne (exact t-SNE, quadratic in the rows: about a minute per picture at 500 rows per domain on 2 busy cores).", "pca");
+            var projection = WithDefault("--projection", "The 2-D projection of the embeddings: pca, or tsne (t-SNE: exact up to 1,000 rows in all, Barnes–Hut above; seconds to minutes per picture).", "pca");
             projection.AcceptOnlyFromAmong("pca", "tsne");
             var output = WithDefault("--output", "The folder to write index.html, the CSV files and the PNG plots into.", "report", "-o");
             var command = new System.CommandLine.Command("report", "Write a report folder: metrics table, per-class recall bars, domain gap and 2-D projections " +
