@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Microsoft.ML.DomainAdaptation.Transformer
@@ -17,7 +16,6 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
         private readonly byte[] _model;
         private readonly int _batchThreads;
         private readonly object _gate = new();
-        private readonly HashSet<Binding> _bindings = new();
         private readonly RunOptions _runOptions;
         private readonly InferenceSession _rowSession;
         private InferenceSession _batchSession;
@@ -89,13 +87,16 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                 InferenceSession session = _rowSession;
                 if (capacity >= NetworkScorer.SingleThreadRows)
                     session = _batchSession ??= MakeSession(_batchThreads);
-                var binding = new Binding(this, session, features, embeddings, probabilities, capacity);
-                _bindings.Add(binding);
-                return binding;
+                return new Binding(this, session, features, embeddings, probabilities, capacity);
             }
         }
 
-        /// <summary>Releases the bindings still open, then the sessions.</summary>
+        /// <summary>
+        /// Releases the sessions. Bindings are not tracked: ML.NET's PredictionEngine never disposes its output row, so a
+        /// registry would keep every engine's buffers alive as long as the transformer. Their values are released when their
+        /// cursor is disposed or by their finalizers; a value or binding outliving its session only holds memory (the caller
+        /// checks that the transformer is not disposed before each run).
+        /// </summary>
         public void Dispose()
         {
             lock (_gate)
@@ -103,21 +104,9 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                 if (_disposed)
                     return;
                 _disposed = true;
-                foreach (var binding in _bindings)
-                    binding.Release();
-                _bindings.Clear();
                 _batchSession?.Dispose();
                 _rowSession.Dispose();
                 _runOptions.Dispose();
-            }
-        }
-
-        private void Unregister(Binding binding)
-        {
-            lock (_gate)
-            {
-                if (_bindings.Remove(binding))
-                    binding.Release();
             }
         }
 
@@ -185,10 +174,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                 return io;
             }
 
-            public void Dispose() => _owner.Unregister(this);
-
-            /// <summary>Releases the native values (under the owner's lock, before its sessions).</summary>
-            internal void Release()
+            public void Dispose()
             {
                 if (_released)
                     return;

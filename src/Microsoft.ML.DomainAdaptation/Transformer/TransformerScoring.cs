@@ -45,7 +45,11 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
         public void ThrowIfDisposed() => _torch.ThrowIfDisposed();
 
         /// <summary>The engine the next cursor or prediction engine scores with (builds the OnnxRuntime session if needed).</summary>
-        public ScoringEngine Resolve() => Onnx() is null ? ScoringEngine.TorchSharp : ScoringEngine.OnnxRuntime;
+        public ScoringEngine Resolve()
+        {
+            ThrowIfDisposed();
+            return Onnx() is null ? ScoringEngine.TorchSharp : ScoringEngine.OnnxRuntime;
+        }
 
         /// <summary>Arrays for <paramref name="capacity"/> rows and the engine that scores them.</summary>
         public BatchScorer Bind(int capacity)
