@@ -250,6 +250,29 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void ASingleRowScoresThroughOnnxRuntimeWithoutAllocating()
+        {
+            var ml = new MLContext(seed: 1);
+            var c = Train(ml, "LeNet");
+            var transformer = c.Model.LastTransformer;
+            using var row = transformer.Scoring.Bind(1); // what a PredictionEngine's row holds
+            Assert.Equal(ScoringEngine.OnnxRuntime, row.Engine);
+            var torch = new float[transformer.ClassCount];
+            var torchEmbedding = new float[transformer.EmbeddingSize];
+            for (int i = 0; i < 3; i++)
+            {
+                c.Rows[i].Features.CopyTo(row.Features, 0);
+                row.Score(1);
+                transformer.Scoring.Torch.Score(row.Features, 1, torchEmbedding, torch);
+                AssertClose(torch, row.Probabilities, 1e-5, $"row {i}");
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200; i++)
+                row.Score(1);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        [Fact]
         public void TheSessionIsBuiltOnceUnderConcurrentScoringAndDisposalStopsEveryEngine()
         {
             var ml = new MLContext(seed: 1);
