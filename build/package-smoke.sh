@@ -173,6 +173,8 @@ for rid in ${PACKAGE_SMOKE_OTHER_RIDS-win-x64 osx-arm64}; do
     fail "the consumer does not build for $rid"
   native="$(find "$work/consumer-$rid/bin" -name 'torch_cpu.dll' -o -name 'libtorch_cpu.dylib' | head -n 1)"
   [ -n "$native" ] || fail "the $rid build output has no libtorch (torch_cpu.dll / libtorch_cpu.dylib)"
+  onnx_native="$(find "$work/consumer-$rid/bin" -name 'onnxruntime.dll' -o -name 'libonnxruntime.dylib' | head -n 1)"
+  [ -n "$onnx_native" ] || fail "the $rid build output has no native OnnxRuntime (onnxruntime.dll / libonnxruntime.dylib)"
   echo "package smoke: $rid build OK ($((SECONDS - rid_started)) s)"
 done
 
