@@ -2,7 +2,8 @@
 # Smoke test of the packed library, as a consumer sees it:
 #   1. dotnet pack src/Microsoft.ML.DomainAdaptation (Release) into a temporary feed, and check the nupkg's layout
 #      (lib + xml docs, buildTransitive targets and their task source, README) and dependencies (exactly Microsoft.ML
-#      [5.0.1, 5.1) and TorchSharp: no libtorch, the application chooses it);
+#      [5.0.1, 5.1), Google.Protobuf, OnnxRuntime's managed API and TorchSharp: no libtorch or native OnnxRuntime, the
+#      application chooses them);
 #   2. copy build/PackageSmoke/Consumer to a temporary folder outside the repository (no Directory.Build.props or
 #      central package management from here), with a nuget.config of the temporary feed + nuget.org;
 #   3. drop a cached copy of the same package version from the global packages folder, restore, build and run it:
@@ -83,10 +84,11 @@ grep -q '<readme>README.md</readme>' <<<"$nuspec" || fail "the nuspec does not d
 
 # id=version pairs: Microsoft.ML on the tested 5.0.x line only (the library binds to its internals), TorchSharp from
 # the built version on, Google.Protobuf (reading ONNX models for the ONNX and ResNet backbones; ML.NET's OnnxTransformer
-# brings it too); no libtorch package (the application references the one for its platform).
+# brings it too), OnnxRuntime's managed API (scoring; the application references the native runtime, the consumer the CPU
+# one); no libtorch package (the application references the one for its platform).
 dependencies="$(grep -o '<dependency [^>]*>' <<<"$nuspec" |
   sed -n 's/.* id="\([^"]*\)" version="\([^"]*\)".*/\1=\2/p' | sort -u | tr '\n' ' ')"
-expected="$(printf '%s\n' 'Google.Protobuf=3.36.2' 'Microsoft.ML=[5.0.1, 5.1.0)' 'TorchSharp=0.107.0' | sort -u | tr '\n' ' ')"
+expected="$(printf '%s\n' 'Google.Protobuf=3.36.2' 'Microsoft.ML=[5.0.1, 5.1.0)' 'Microsoft.ML.OnnxRuntime.Managed=1.31.1' 'TorchSharp=0.107.0' | sort -u | tr '\n' ' ')"
 [ "$dependencies" = "$expected" ] ||
   fail "nuspec dependencies are '${dependencies% }', expected exactly '${expected% }'"
 echo "package smoke: nupkg layout and dependencies (${dependencies% }) OK"
@@ -171,6 +173,8 @@ for rid in ${PACKAGE_SMOKE_OTHER_RIDS-win-x64 osx-arm64}; do
     fail "the consumer does not build for $rid"
   native="$(find "$work/consumer-$rid/bin" -name 'torch_cpu.dll' -o -name 'libtorch_cpu.dylib' | head -n 1)"
   [ -n "$native" ] || fail "the $rid build output has no libtorch (torch_cpu.dll / libtorch_cpu.dylib)"
+  onnx_native="$(find "$work/consumer-$rid/bin" -name 'onnxruntime.dll' -o -name 'libonnxruntime.dylib' | head -n 1)"
+  [ -n "$onnx_native" ] || fail "the $rid build output has no native OnnxRuntime (onnxruntime.dll / libonnxruntime.dylib)"
   echo "package smoke: $rid build OK ($((SECONDS - rid_started)) s)"
 done
 

@@ -21,7 +21,7 @@ using Microsoft.ML.Transforms;
 // (max |Δ| on Score above 1e-5, or another predicted class).
 //   dotnet run --project test/Microsoft.ML.DomainAdaptation.Benchmarks -c Release -- [--steps 1000] [--threads 2]
 //       [--methods SourceOnly,DANN,... | all] [--networks lenet,mlp] [--score-rows 100000 (also the ONNX scoring section, run on the first method)] [--soak-steps 20000] [--quick]
-//       [--scoring-only lenet|mlp [--repeat 3]: scoring figures alone, repeated in one process]
+//       [--scoring-only lenet|mlp [--repeat 3]: scoring figures alone, repeated in one process, both scoring engines back to back]
 //       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300] [--gap-rows 10000 (0: skip)]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
@@ -85,8 +85,8 @@ if (arguments.TryGetValue("child-gap", out var childGap))
 if (arguments.TryGetValue("scoring-only", out var scoringNetwork))
 {
     // Scoring alone, repeated in one process so that figures compare within one machine state: a short SourceOnly Fit,
-    // then per repetition Transform (every row's Score through a cursor), the raw batched forward, PredictionEngine and
-    // OnnxRuntime's InferenceSession on the model's own export at batch 256.
+    // then per repetition Transform (every row's Score through a cursor) and PredictionEngine under each scoring engine, the
+    // raw batched TorchSharp forward, and OnnxRuntime's own InferenceSession on the model's export at batch 256.
     Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured();
     Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
     TorchSharp.torch.set_num_threads(threads);
@@ -95,15 +95,34 @@ if (arguments.TryGetValue("scoring-only", out var scoringNetwork))
     var scoringModel = scoringMl.Transforms.Conversion.MapValueToKey("Label")
         .Append(scoringMl.Transforms.DomainAdapt(BenchmarkOptions("SourceOnly", scoringBackbone, steps, threads))).Fit(scoringTraining);
     int repeat = int.Parse(arguments.GetValueOrDefault("repeat", "3"));
-    Console.WriteLine($"scoring {scoringNetwork}, {scoreRows} rows, {TorchSharp.torch.get_num_threads()} threads");
-    Console.WriteLine("| repetition | Transform rows/s | raw forward rows/s (batch 256) | PredictionEngine µs/row | InferenceSession rows/s (batch 256) |");
-    Console.WriteLine("|---|---|---|---|---|");
+    var scoringAdapter = scoringModel.LastTransformer;
+    // Each repetition measures both engines back to back (TorchSharp first, then OnnxRuntime), so that a change of the
+    // machine's load shows in both; TorchSharp is the library's scoring before issue 18.
+    scoringAdapter.ScoringEngine = ScoringEngine.OnnxRuntime;
+    var onnxSession = scoringAdapter.Scoring;
+    Console.WriteLine($"scoring {scoringNetwork}, {scoreRows} rows, {TorchSharp.torch.get_num_threads()} threads (libtorch); OnnxRuntime engine: " +
+        $"{(onnxSession.Resolve() == ScoringEngine.OnnxRuntime ? "available" : "unavailable")}; OpenMP wait {Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.WaitPolicyStatus}");
+    Console.WriteLine("| repetition | Transform rows/s, TorchSharp | Transform rows/s, OnnxRuntime | InferenceSession rows/s (batch 256) | raw forward rows/s (batch 256) | PredictionEngine µs/row, TorchSharp | PredictionEngine µs/row, OnnxRuntime | of which OnnxRuntime run µs/row |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
+    var transformRatios = new List<double>();
+    var onnxLatencies = new List<double>();
     for (int r = 1; r <= repeat; r++)
     {
-        var (transformRate, rawRate, latency) = Scoring(scoringMl, scoringModel.LastTransformer, scoringPool, scoreRows);
-        double sessionRate = SessionRowsPerSecond(scoringModel.LastTransformer, scoringPool, scoreRows, 256);
-        Console.WriteLine($"| {r} | {transformRate:N0} | {rawRate:N0} | {latency:F0} | {sessionRate:N0} |");
+        scoringAdapter.ScoringEngine = ScoringEngine.TorchSharp;
+        var (torchTransform, rawRate, torchLatency) = Scoring(scoringMl, scoringAdapter, scoringPool, scoreRows);
+        scoringAdapter.ScoringEngine = ScoringEngine.OnnxRuntime;
+        var (onnxTransform, _, onnxLatency) = Scoring(scoringMl, scoringAdapter, scoringPool, scoreRows, raw: false);
+        double sessionRate = SessionRowsPerSecond(scoringAdapter, scoringPool, scoreRows, 256);
+        double boundRow = BoundRowMicroseconds(scoringAdapter, scoringPool, Math.Min(scoreRows, 5000));
+        transformRatios.Add(onnxTransform / sessionRate);
+        onnxLatencies.Add(onnxLatency);
+        Console.WriteLine($"| {r} | {torchTransform:N0} | {onnxTransform:N0} | {sessionRate:N0} | {rawRate:N0} | {torchLatency:F0} | {onnxLatency:F1} | {boundRow:F1} |");
     }
+    transformRatios.Sort();
+    onnxLatencies.Sort();
+    double medianRatio = transformRatios[transformRatios.Count / 2], medianLatency = onnxLatencies[onnxLatencies.Count / 2];
+    Console.WriteLine(FormattableString.Invariant($"targets (issue 18, OnnxRuntime engine, medians): Transform / InferenceSession = {medianRatio:F2} (target ≥ 1: {(medianRatio >= 1 ? "met" : "not met")}); ") +
+        FormattableString.Invariant($"PredictionEngine {medianLatency:F1} µs/row (target ≤ 60{(scoringNetwork == "lenet" ? "" : ", set for LeNet")}: {(medianLatency <= 60 ? "met" : "not met")})"));
     scoringModel.LastTransformer.Dispose();
     return;
 }
@@ -199,7 +218,7 @@ foreach (var network in networks)
 Console.WriteLine();
 Console.WriteLine($"Training: ms per 1,000 steps in the first Fit of a fresh process (every step, each method in its own child process) and at " +
     $"steady state (after {warmup} warm-up steps, in a process that has trained before); GFLOP/s estimated at steady state, against the measured peak of {peakGflops:F1}.");
-Console.WriteLine("| network | method | first Fit ms / 1000 | first Fit CPU s / 1000 (user + system) | first Fit page faults / step | steady ms / 1000 | first / steady | GFLOP/s (est.) | of peak | Fit s | Fit overhead | Transform rows/s | raw forward rows/s | Transform / raw | PredictionEngine µs/row | peak RSS MiB |");
+Console.WriteLine("| network | method | first Fit ms / 1000 | first Fit CPU s / 1000 (user + system) | first Fit page faults / step | steady ms / 1000 | first / steady | GFLOP/s (est.) | of peak | Fit s | Fit overhead | Transform rows/s (Auto engine) | raw forward rows/s | Transform / raw | PredictionEngine µs/row (Auto engine) | peak RSS MiB |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var row in rows)
     Console.WriteLine(row);
@@ -483,7 +502,7 @@ static (IDataView Training, float[][] Scoring, IDataView TargetTest, BackboneOpt
     return (training, rows.Take(5000).Select(r => r.Features).ToArray(), targetTest, new MlpBackboneOptions(), macs * 2 * 3 * 64);
 }
 
-static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMicroseconds) Scoring(MLContext ml, DomainAdaptationTransformer adapter, float[][] pool, int count)
+static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMicroseconds) Scoring(MLContext ml, DomainAdaptationTransformer adapter, float[][] pool, int count, bool raw = true)
 {
     int size = pool[0].Length;
     var definition = SchemaDefinition.Create(typeof(ScoringRow));
@@ -503,19 +522,23 @@ static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMi
     double transform = count / clock.Elapsed.TotalSeconds;
 
     // Raw batched TorchSharp forward of the same network, 256 rows a batch, from ready managed arrays.
-    var batch = new float[256 * size];
-    var embeddings = new float[256 * adapter.EmbeddingSize];
-    var probabilities = new float[256 * adapter.ClassCount];
-    var scorer = new Microsoft.ML.DomainAdaptation.Transformer.NetworkScorer(adapter.Network, size);
-    clock.Restart();
-    for (int start = 0; start < count; start += 256)
+    double rawRate = double.NaN;
+    if (raw)
     {
-        int n = Math.Min(256, count - start);
-        for (int i = 0; i < n; i++)
-            pool[(start + i) % pool.Length].CopyTo(batch, i * size);
-        scorer.Score(batch, n, embeddings, probabilities);
+        var batch = new float[256 * size];
+        var embeddings = new float[256 * adapter.EmbeddingSize];
+        var probabilities = new float[256 * adapter.ClassCount];
+        var scorer = new Microsoft.ML.DomainAdaptation.Transformer.NetworkScorer(adapter.Network, size);
+        clock.Restart();
+        for (int start = 0; start < count; start += 256)
+        {
+            int n = Math.Min(256, count - start);
+            for (int i = 0; i < n; i++)
+                pool[(start + i) % pool.Length].CopyTo(batch, i * size);
+            scorer.Score(batch, n, embeddings, probabilities);
+        }
+        rawRate = count / clock.Elapsed.TotalSeconds;
     }
-    double raw = count / clock.Elapsed.TotalSeconds;
 
     var engine = ml.Model.CreatePredictionEngine<ScoringRow, ScoringOutput>(adapter, inputSchemaDefinition: definition);
     var one = new ScoringRow { Features = pool[0] };
@@ -528,7 +551,7 @@ static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMi
         one.Features = pool[i % pool.Length];
         engine.Predict(one);
     }
-    return (transform, raw, clock.Elapsed.TotalMilliseconds * 1000 / predictions);
+    return (transform, rawRate, clock.Elapsed.TotalMilliseconds * 1000 / predictions);
 }
 
 // The exported model against the TorchSharp network: raw forward and InferenceSession at batch 1 and 256, then
@@ -588,6 +611,22 @@ static List<string> OnnxScoring(MLContext ml, DomainAdaptationTransformer adapte
         File.Delete(path);
     }
     return result;
+}
+
+// The transformer's own single-row OnnxRuntime scoring without ML.NET around it (features copied in, one run on the
+// bound buffers): the floor of PredictionEngine under the OnnxRuntime engine, in µs per row.
+static double BoundRowMicroseconds(DomainAdaptationTransformer adapter, float[][] pool, int count)
+{
+    using var row = adapter.Scoring.Bind(1);
+    for (int i = 0; i < 100; i++)
+        row.Score(1);
+    var clock = Stopwatch.StartNew();
+    for (int i = 0; i < count; i++)
+    {
+        pool[i % pool.Length].CopyTo(row.Features, 0);
+        row.Score(1);
+    }
+    return clock.Elapsed.TotalMilliseconds * 1000 / count;
 }
 
 // OnnxRuntime's InferenceSession on the transformer's own export: rows/s at `batchSize` over `count` rows of the pool.

@@ -469,7 +469,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
         /// <summary>predict's lines: the same header, rows, labels and predicted classes; probabilities within 1e-5 (scored in
         /// batches of other rows, the last float digit can differ).</summary>
-        private static void AssertSamePredictions(string[] expected, string[] actual)
+        internal static void AssertSamePredictions(string[] expected, string[] actual)
         {
             Assert.Equal(expected.Length, actual.Length);
             Assert.Equal(expected[0], actual[0]);

@@ -14,7 +14,8 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
     internal sealed class ScoredCursor : DataViewRowCursor
     {
         private readonly OutputSchema _schema;
-        private readonly NetworkScorer _scorer;
+        private readonly TransformerScoring _scorer;
+        private readonly BatchScorer _batch;
         private readonly DataViewRow _row;
         private readonly DataViewRowCursor _rowCursor;
         private readonly DataViewRowCursor _featureCursor;
@@ -31,7 +32,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
         private int _batchRows;
         private long _scoredPosition = -1;
 
-        private ScoredCursor(OutputSchema schema, NetworkScorer scorer, DataViewRow row, DataViewRowCursor rowCursor, DataViewRowCursor featureCursor, bool[] active, int capacity)
+        private ScoredCursor(OutputSchema schema, TransformerScoring scorer, DataViewRow row, DataViewRowCursor rowCursor, DataViewRowCursor featureCursor, bool[] active, int capacity)
         {
             _schema = schema;
             _scorer = scorer;
@@ -45,14 +46,16 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
             {
                 var featureSource = featureCursor ?? row;
                 _getFeatures = featureSource.GetGetter<VBuffer<float>>(featureSource.Schema[schema.FeatureColumnIndex]);
-                _features = new float[capacity * scorer.FeatureSize];
-                _embeddings = new float[capacity * scorer.EmbeddingSize];
-                _probabilities = new float[capacity * scorer.ClassCount];
+                // The engine (TorchSharp or OnnxRuntime) is chosen now, from the transformer's setting.
+                _batch = scorer.Bind(capacity);
+                _features = _batch.Features;
+                _embeddings = _batch.Embeddings;
+                _probabilities = _batch.Probabilities;
             }
         }
 
         /// <summary>A batch-scoring cursor over <paramref name="input"/>.</summary>
-        public static DataViewRowCursor Create(OutputSchema schema, NetworkScorer scorer, IDataView input, bool[] active, Random rand, int batchSize)
+        public static DataViewRowCursor Create(OutputSchema schema, TransformerScoring scorer, IDataView input, bool[] active, Random rand, int batchSize)
         {
             var inputColumns = schema.InputColumnsNeeded(active, input.Schema);
             int? seed = rand?.Next();
@@ -60,11 +63,20 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
             DataViewRowCursor featureCursor = null;
             if (schema.OutputIndices.Any(i => active[i]))
                 featureCursor = input.GetRowCursor(new[] { input.Schema[schema.FeatureColumnIndex] }, seed is int s2 ? new Random(s2) : null);
-            return new ScoredCursor(schema, scorer, rowCursor, rowCursor, featureCursor, active, batchSize);
+            try
+            {
+                return new ScoredCursor(schema, scorer, rowCursor, rowCursor, featureCursor, active, batchSize);
+            }
+            catch
+            {
+                rowCursor.Dispose();
+                featureCursor?.Dispose();
+                throw;
+            }
         }
 
         /// <summary>A row scoring <paramref name="input"/> alone (for PredictionEngine and row-to-row mappers).</summary>
-        public static DataViewRow CreateRow(OutputSchema schema, NetworkScorer scorer, DataViewRow input, bool[] active) =>
+        public static DataViewRow CreateRow(OutputSchema schema, TransformerScoring scorer, DataViewRow input, bool[] active) =>
             new ScoredCursor(schema, scorer, input, null, null, active, 1);
 
         public override DataViewSchema Schema => _schema.Schema;
@@ -130,7 +142,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                 if (_scoredPosition != position)
                 {
                     ReadFeatures(0);
-                    _scorer.Score(_features, 1, _embeddings, _probabilities);
+                    _batch.Score(1);
                     _scoredPosition = position;
                 }
                 return 0;
@@ -148,7 +160,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                 if (_batchRows == 0)
                     throw new InvalidOperationException(
                         $"Row {position + 1} could not be scored: the input view gave fewer rows to the feature cursor than to the row cursor. Cache the input (mlContext.Data.Cache) before scoring.");
-                _scorer.Score(_features, _batchRows, _embeddings, _probabilities);
+                _batch.Score(_batchRows);
             }
             return (int)(position - _batchStart);
         }
@@ -168,6 +180,7 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
             {
                 _rowCursor?.Dispose();
                 _featureCursor?.Dispose();
+                _batch?.Dispose();
             }
             base.Dispose(disposing);
         }

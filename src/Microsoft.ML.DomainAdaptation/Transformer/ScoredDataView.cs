@@ -13,10 +13,10 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
     {
         private readonly IDataView _input;
         private readonly OutputSchema _schema;
-        private readonly NetworkScorer _scorer;
+        private readonly TransformerScoring _scorer;
         private readonly ISaveAsOnnx _onnx;
 
-        public ScoredDataView(IDataView input, OutputSchema schema, NetworkScorer scorer, ISaveAsOnnx onnx)
+        public ScoredDataView(IDataView input, OutputSchema schema, TransformerScoring scorer, ISaveAsOnnx onnx)
         {
             _input = input;
             _schema = schema;
@@ -54,9 +54,9 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
     internal sealed class ScoringRowMapper : IRowToRowMapper
     {
         private readonly OutputSchema _schema;
-        private readonly NetworkScorer _scorer;
+        private readonly TransformerScoring _scorer;
 
-        public ScoringRowMapper(DataViewSchema inputSchema, OutputSchema schema, NetworkScorer scorer)
+        public ScoringRowMapper(DataViewSchema inputSchema, OutputSchema schema, TransformerScoring scorer)
         {
             InputSchema = inputSchema;
             _schema = schema;
