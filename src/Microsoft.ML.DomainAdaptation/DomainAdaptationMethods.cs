@@ -52,6 +52,7 @@ namespace Microsoft.ML.DomainAdaptation
             ("MCC", () => new MccOptions()),
             Combined("DANN", "MCC"),
             Combined("MMD", "MCC"),
+            Combined("AdaBN", "MCC"),
             ("SelfTraining", () => new SelfTrainingOptions()),
             Combined("DANN", "ST"),
             Combined("MMD", "ST"),

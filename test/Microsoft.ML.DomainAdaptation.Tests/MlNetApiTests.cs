@@ -110,6 +110,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 ("MCC", typeof(MccOptions), mcc, NormalizationKind.None, false),
                 ("DANN+MCC", typeof(DannOptions), mcc, NormalizationKind.None, false),
                 ("MMD+MCC", typeof(MmdOptions), mcc, NormalizationKind.None, false),
+                ("AdaBN+MCC", typeof(AdaBnOptions), mcc, NormalizationKind.BatchNorm, false),
                 ("SelfTraining", typeof(SelfTrainingOptions), st, NormalizationKind.None, false),
                 ("DANN+ST", typeof(DannOptions), st, NormalizationKind.None, false),
                 ("MMD+ST", typeof(MmdOptions), st, NormalizationKind.None, false),

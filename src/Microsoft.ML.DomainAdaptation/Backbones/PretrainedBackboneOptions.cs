@@ -36,6 +36,8 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>
         /// Factor on the learning rate of the pretrained layers; the new layers (bottleneck, classifier, the methods' own
         /// modules) learn at the full rate. Default: 0.1. Must be in [0, 1]; 0 keeps the pretrained weights as they are.
+        /// For images far from ImageNet's (small grey digits), 1 fits them much better: on the digits sample's photo shift
+        /// at 32 px it raised source-only target accuracy from 15.7 % to 34.9 % (README, "Adapting your own images").
         /// </summary>
         public float BackboneLearningRateScale = 0.1f;
 

@@ -3,6 +3,7 @@ using System.Linq;
 using Microsoft.ML.DomainAdaptation.Losses;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace Microsoft.ML.DomainAdaptation
 {
@@ -25,6 +26,14 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Target rows per forward pass when re-estimating the statistics (the estimate is the cumulative
         /// average over these chunks, as PyTorch's momentum=None). Default: 1024. Must be positive.</summary>
         public int StatisticsBatchSize = 1024;
+
+        /// <summary>
+        /// With a target term (<see cref="CoralWeight"/> or <see cref="DomainAdaptationOptions.AddOns"/>): true passes the
+        /// source and the target batch through the network separately, so during training too each domain is normalised by
+        /// its own batch statistics, as the fitted model normalises the target by the target's (domain-specific batch
+        /// norm); false passes them concatenated, as the other methods do. Default: false.
+        /// </summary>
+        public bool SeparateDomainBatches;
 
         internal override string MethodName => "AdaBN";
 
@@ -57,6 +66,21 @@ namespace Microsoft.ML.DomainAdaptation.Methods
 
         // Pure AdaBN trains on source batches alone, so the training statistics are the source's.
         public override bool UsesTarget => _options.CoralWeight > 0 || Options.HasAddOns;
+
+        public override Tensor Step(StepBatch batch, StepState state, LossLog losses)
+        {
+            if (!UsesTarget || !_options.SeparateDomainBatches)
+                return base.Step(batch, state, losses);
+            // Two passes: batch norm sees one domain at a time, its statistics those the scoring will use for that domain.
+            var sourceEmbedding = Network.backbone.forward(batch.SourceFeatures);
+            var targetEmbedding = Network.backbone.forward(batch.TargetFeatures);
+            var inputs = new AlignmentInputs(sourceEmbedding, targetEmbedding, Network.classifier.forward(sourceEmbedding), Network.classifier.forward(targetEmbedding));
+            var total = functional.cross_entropy(inputs.SourceLogits, batch.SourceLabels);
+            losses.Add("classification", total);
+            if (_options.CoralWeight > 0)
+                total = total + AlignmentLoss(inputs, state, losses);
+            return MinimiseWithTargetLabels(AddOnLosses(total, batch, state, inputs, losses), batch, losses);
+        }
 
         protected override Tensor AlignmentLoss(AlignmentInputs inputs, StepState state, LossLog losses)
         {
