@@ -13,7 +13,7 @@ using Microsoft.ML.Transforms;
 //   dotnet run --project samples/Digits -c Release                 the quick main job (one direction, three methods)
 //   dotnet run --project samples/Digits -c Release -- --full       README's headline table (both directions, five methods)
 //   ... -- [--iterations N] [--batch N] [--seeds 0,1,2] [--direction S:T,...] [--methods A,B|all] [--size 28] [--backbone lenet|resnet]
-//          [--set "Option=value;..."] [--validate-every N]
+//          [--set "Option=value;..."] [--validate-every N [--validation-scorer SND|TargetEntropy|DEV|IWV|SourceAccuracy]]
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
@@ -38,13 +38,14 @@ if (args.Contains("--help") || args.Contains("-h"))
           --validate-every N validation during training (TrainingValidation, SND on 10 % held-out rows of each domain, no
                              target labels): score every N steps and keep the best step; the table shows the kept step's
                              and the last step's target accuracy of the same training (X+DIRT-T: its first stage's)
+          --validation-scorer S  the criterion of --validate-every: SND (default), TargetEntropy, DEV, IWV, SourceAccuracy
           X+DIRT-T           as a method name: X (e.g. VADA), then DIRT-T refining its model for as many steps
         Methods (DomainAdaptationMethods.Names):
         """ + "\n  " + string.Join(", ", DomainAdaptationMethods.Names));
     return;
 }
 bool full = args.Contains("--full");
-var arguments = ResultTable.ParseArguments(args.Where(a => a != "--full").ToArray(), "--full, --iterations, --batch, --seeds, --direction, --methods, --size, --backbone, --set, --validate-every");
+var arguments = ResultTable.ParseArguments(args.Where(a => a != "--full").ToArray(), "--full, --iterations, --batch, --seeds, --direction, --methods, --size, --backbone, --set, --validate-every, --validation-scorer");
 // --full is the configuration of README's headline table; the default is a quick run of the same recipe at the
 // tests' budget on the direction where adaptation gains most.
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", full ? "2000" : "1000"));
@@ -117,7 +118,11 @@ foreach (var (sourceName, targetName) in directions)
             // The last step's model is evaluated before KeepBest puts the best step's weights back: one training gives both.
             DomainAdaptationTransformer lastStep = null;
             if (arguments.TryGetValue("validate-every", out var interval))
+            {
                 options.Validation = new TrainingValidation { Interval = int.Parse(interval), KeepBest = true, LastStepCallback = m => lastStep = m };
+                if (arguments.TryGetValue("validation-scorer", out var scorerName))
+                    options.Validation.Scorer = Scorer(scorerName);
+            }
             if (arguments.TryGetValue("set", out var assignments))
                 DomainAdaptationMethods.ApplySettings(options, assignments); // e.g. DiscrepancyWeight=0.5;Backbone.EmbeddingSize=64
             TransformerChain<DomainAdaptationTransformer> Fit(DomainAdaptationOptions o) =>
@@ -174,6 +179,15 @@ ResultTable.Print(results, "source MicroAccuracy %");
 
 if (failures.Count > 0)
     Console.WriteLine($"\nDiverged (not in the table): {string.Join("; ", failures)}.");
+
+// A scorer that needs no retraining, by its name (ValidationScorer.Name).
+static ValidationScorer Scorer(string name)
+{
+    var scorers = new[] { ValidationScorer.SoftNeighborhoodDensity, ValidationScorer.TargetEntropy, ValidationScorer.DeepEmbedded,
+        ValidationScorer.ImportanceWeighted, ValidationScorer.SourceAccuracy };
+    return scorers.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"--validation-scorer: '{name}' is not one of {string.Join(", ", scorers.Select(s => s.Name))}.");
+}
 
 // A method's canonical name; "X+DIRT-T" (X then DIRT-T from its model) is the sample's own.
 static string CanonicalName(string name) =>
