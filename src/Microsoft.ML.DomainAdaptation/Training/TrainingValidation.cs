@@ -27,6 +27,9 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>
         /// The criterion, higher is better. Default: <see cref="ValidationScorer.SoftNeighborhoodDensity"/> (SND; Saito et al.,
         /// ICCV 2021), the best of the scorers that need no retraining over the twelve measured runs of samples/ModelSelection.
+        /// Between the steps of one training it kept early steps on the digits pairs, 8.3 points below the last step on average
+        /// over ten method × direction cells, where <see cref="ValidationScorer.TargetEntropy"/> stayed within 0.6 (README,
+        /// "Choosing the step inside one training").
         /// </summary>
         public ValidationScorer Scorer = ValidationScorer.SoftNeighborhoodDensity;
 
