@@ -5,22 +5,31 @@ using System.Linq;
 namespace Microsoft.ML.DomainAdaptation.Samples
 {
     /// <summary>One training run of a sample: ML.NET metrics on the target test split and the source's, and Fit time.</summary>
+    /// With validation during training, <see cref="TargetMicro"/> is the kept (validated) step's and <see cref="LastStepTargetMicro"/>
+    /// the last step's, of the same training.
     internal sealed record RunResult(string Direction, string Method, int Seed, double TargetMicro, double TargetMacro, double TargetLogLoss,
-        double SourceMicro, double SecondsPer1000);
+        double SourceMicro, double SecondsPer1000, double? LastStepTargetMicro = null, int? SelectedStep = null);
 
     /// <summary>The samples' command line and their Markdown table of results (mean ± standard deviation over seeds).</summary>
     internal static class ResultTable
     {
         public static void Print(IEnumerable<RunResult> results, string sourceColumn)
         {
-            Console.WriteLine($"| direction | method | target MicroAccuracy % | target MacroAccuracy % | target LogLoss | {sourceColumn} | s / 1000 steps | target % per seed |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|");
-            foreach (var group in results.GroupBy(r => (r.Direction, r.Method)))
+            var all = results.ToArray();
+            // Runs validated during training also show the last step's accuracy, the difference and the steps kept.
+            bool validated = all.Any(r => r.LastStepTargetMicro is not null);
+            Console.WriteLine($"| direction | method | target MicroAccuracy %{(validated ? " (validated step) | last step % | validated − last | steps kept" : "")} | target MacroAccuracy % | target LogLoss | {sourceColumn} | s / 1000 steps | target % per seed{(validated ? " (validated / last)" : "")} |");
+            Console.WriteLine($"|---|---|---|{(validated ? "---|---|---|" : "")}---|---|---|---|---|");
+            foreach (var group in all.GroupBy(r => (r.Direction, r.Method)))
             {
                 var g = group.ToArray();
-                Console.WriteLine($"| {group.Key.Direction} | {group.Key.Method} | {Stat(g.Select(r => r.TargetMicro * 100))} | {Stat(g.Select(r => r.TargetMacro * 100))} | " +
-                    $"{Stat(g.Select(r => r.TargetLogLoss), "F3")} | {Stat(g.Select(r => r.SourceMicro * 100))} | {g.Average(r => r.SecondsPer1000):F1} | " +
-                    $"{string.Join(" / ", g.Select(r => (r.TargetMicro * 100).ToString("F1")))} |");
+                string last = !validated ? "" : g.All(r => r.LastStepTargetMicro is not null)
+                    ? $" {Stat(g.Select(r => r.LastStepTargetMicro.Value * 100))} | {Stat(g.Select(r => (r.TargetMicro - r.LastStepTargetMicro.Value) * 100))} | {string.Join("/", g.Select(r => r.SelectedStep))} |"
+                    : " – | – | – |";
+                string perSeed = string.Join(" / ", g.Select(r => (r.TargetMicro * 100).ToString("F1") +
+                    (r.LastStepTargetMicro is double l ? $" ({l * 100:F1})" : "")));
+                Console.WriteLine($"| {group.Key.Direction} | {group.Key.Method} | {Stat(g.Select(r => r.TargetMicro * 100))} |{last} {Stat(g.Select(r => r.TargetMacro * 100))} | " +
+                    $"{Stat(g.Select(r => r.TargetLogLoss), "F3")} | {Stat(g.Select(r => r.SourceMicro * 100))} | {g.Average(r => r.SecondsPer1000):F1} | {perSeed} |");
             }
         }
 

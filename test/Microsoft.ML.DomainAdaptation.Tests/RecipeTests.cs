@@ -35,6 +35,18 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     /// 53.2 %), optdigits → mnist-opencv 500 steps 31.5 % (source-only 29.5 %; PerImage 33.9 against 34.9 %); at the CI budget
     /// (optdigits → mnist-opencv, 1,000 steps, seeds 0, 1, 2) 22.6 / 15.9 / 17.4 % (18.6 ± 3.5 %) against source-only 27.6 ± 2.2 %
     /// (README): <c>--iterations 1000 --batch 32 --seeds 0,1,2 --direction optdigits:mnist-opencv --methods SelfEnsembling</c>.</item>
+    /// <item>Session 7, looking for a configuration where the target losses help (PerImage inputs, seeds 0, 1, 2, batch 32 + 32;
+    /// the same pipeline as <see cref="FitOn"/> in a scratch program; figures per seed and mean). VADA, mnist-opencv → optdigits,
+    /// 1,000 steps: 59.6 / 62.1 / 57.9 % (59.9 %) against 61.8 / 62.1 / 57.7 % (60.5 %) with its target losses removed as above.
+    /// The paper's larger target weight λ_t = 1 (entropy and target VAT), 500 steps: 30.4 / 10.3 / 30.4 % (23.7 %, collapsed)
+    /// against 58.8 / 56.8 / 57.1 % (57.6 %) without them. optdigits → mnist-opencv, 500 steps, DANN's domain weight 1 + source
+    /// VAT, with entropy and target VAT at λ_t = 0: 47.1 / 42.8 / 39.8 % (43.2 %); 0.1: 47.7 / 39.6 / 46.6 % (44.6 %, within the
+    /// seed spread); 0.3: 17.7 / 17.7 / 15.7 % (17.0 %). Self-ensembling, optdigits → mnist-opencv, 500 steps: 33.9 / 26.6 /
+    /// 31.8 % (30.8 %) against 34.3 / 26.7 / 32.4 % (31.1 %) with consistency and class-balance weights 0; threshold 0.8 and
+    /// decay 0.95: 30.0 %; class balance 0: 30.3 %; mnist-opencv → optdigits with threshold 0.9: 52.1 / 52.1 / 56.0 % (53.4 %)
+    /// against source-only 56.3 / 56.0 / 58.5 % (56.9 %). Only 3–6 % of the target rows pass the default threshold 0.968 in the
+    /// first quarter of training, so the consistency term is near zero when it could matter. No margin test would fail only
+    /// because the target losses were removed, so there is none.</item>
     /// </list>
     /// Sample runs: <c>dotnet run --project samples/Digits -c Release -- --iterations 300 --batch 32 --seeds 0 --direction
     /// mnist-opencv:optdigits --methods SourceOnly,VADA,SelfEnsembling,VADA+DIRT-T,SourceOnly+DIRT-T [--set InputNormalization=PerImage]</c>
@@ -167,9 +179,11 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         [Fact]
         public void DirtTRefinesAPerImageDannModelOnRealDigits()
         {
-            // optdigits → mnist-opencv, PerImage inputs: DANN (500 steps of 32), then DIRT-T from it (300 steps), seeds 0, 1, 2.
-            // Measured: DANN 47.4 / 47.6 / 48.8 % (47.9 %), DIRT-T 52.3 / 53.5 / 51.3 % (52.4 %), +4.5 points: demand 2. With its
-            // losses removed (entropy and VAT weights 0, TeacherWeight 0) DIRT-T left seed 0's model at 47.4 %, so this fails.
+            // optdigits → mnist-opencv, PerImage inputs: DANN (500 steps of 32), then DIRT-T from it (150 steps), seeds 0, 1, 2.
+            // Measured: DANN 47.4 / 47.6 / 48.8 % (47.9 %), DIRT-T 52.3 / 51.6 / 49.6 % (51.2 %), +3.3 points: demand 2 (with 300
+            // DIRT-T steps: 52.3 / 53.5 / 51.3 %, +4.5; cheaper starts are too weak: DANN 400 steps 46.5 → 47.6 %, 300 steps
+            // 40.6 → 36.1 %). With its losses removed (entropy and VAT weights 0, TeacherWeight 0) DIRT-T left seed 0's model at
+            // 47.4 %, so this fails.
             var (training, test) = ReversedDigits.Value;
             var dann = new List<double>();
             var refined = new List<double>();
@@ -184,7 +198,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.True(refined.Average() >= dann.Average() + DirtTMargin, $"DIRT-T {refined.Average():P1} is not {DirtTMargin:P0} above its DANN start {dann.Average():P1}");
         }
 
-        private const int DirtTSteps = 300;
+        private const int DirtTSteps = 150;
         private const double DirtTMargin = 0.02;
 
         private static readonly Lazy<(IDataView Training, IDataView TargetTest)> ReversedDigits = new(() => LoadDigits(Target, Source));

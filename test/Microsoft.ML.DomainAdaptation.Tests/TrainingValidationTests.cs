@@ -29,15 +29,65 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             }
         }
 
-        private static (DomainAdaptationTransformer Model, float[][] Embeddings) Fit(ScriptedScorer scorer, bool keepBest, int? patience)
+        private static (DomainAdaptationTransformer Model, float[][] Embeddings) Fit(ScriptedScorer scorer, bool keepBest, int? patience,
+            DomainAdaptationOptions method = null, Action<DomainAdaptationTransformer> lastStep = null)
         {
             var ml = new MLContext(seed: 1);
             var data = TestData.KeyLabel(ml).Fit(TestData.BlobsView(ml)).Transform(TestData.BlobsView(ml));
-            var options = TestData.Tiny(new DannOptions());
+            var options = TestData.Tiny(method ?? new DannOptions());
             options.Iterations = 100;
-            options.Validation = new TrainingValidation { Scorer = scorer, Interval = 10, KeepBest = keepBest, Patience = patience, HeldOutFraction = 0.2f };
+            options.Validation = new TrainingValidation { Scorer = scorer, Interval = 10, KeepBest = keepBest, Patience = patience, HeldOutFraction = 0.2f, LastStepCallback = lastStep };
             var model = ml.Transforms.DomainAdapt(options).Fit(data);
-            return (model, TestData.Column(model.Transform(data), "Embedding"));
+            return (model, Embeddings(model));
+        }
+
+        private static float[][] Embeddings(DomainAdaptationTransformer model)
+        {
+            var ml = new MLContext(seed: 1);
+            var data = TestData.KeyLabel(ml).Fit(TestData.BlobsView(ml)).Transform(TestData.BlobsView(ml));
+            return TestData.Column(model.Transform(data), "Embedding");
+        }
+
+        [Fact]
+        public void LastStepCallbackGivesTheLastStepsModelOfTheSameTrainingBeforeTheBestIsKept()
+        {
+            var best = Enumerable.Range(0, 10).Select(i => i == 1 ? 1.0 : 0.0).ToArray(); // best at step 20
+            DomainAdaptationTransformer last = null;
+            var scorer = new ScriptedScorer(best);
+            var (model, embeddings) = Fit(scorer, keepBest: true, patience: null, lastStep: m => last = m);
+            using (last)
+            {
+                Assert.NotNull(last);
+                Assert.Equal(20, model.TrainingHistory.SelectedStep);
+                Assert.Equal(100, last.TrainingHistory.SelectedStep);
+                Assert.Contains(embeddings, e => e.SequenceEqual(scorer.Embeddings[1]));
+                var lastEmbeddings = Embeddings(last);
+                Assert.Contains(lastEmbeddings, e => e.SequenceEqual(scorer.Embeddings[9]));
+                Assert.DoesNotContain(lastEmbeddings, e => e.SequenceEqual(scorer.Embeddings[1]));
+                // The same model, bit for bit, as the same training without KeepBest: the callback changes nothing it trains.
+                var (lastOfPlainRun, plainEmbeddings) = Fit(new ScriptedScorer(best), keepBest: false, patience: null);
+                Assert.Equal(plainEmbeddings, lastEmbeddings);
+                lastOfPlainRun.Dispose();
+            }
+            model.Dispose();
+        }
+
+        [Fact]
+        public void SelfEnsemblingKeepsTheBestStepsTeacherWhichItScoresAndPredictsWith()
+        {
+            // Self-ensembling predicts by its teacher: validation must score the teacher and keep its best step, not have the
+            // last teacher overwrite the kept weights at the end of training.
+            var scorer = new ScriptedScorer(Enumerable.Range(0, 10).Select(i => i == 1 ? 1.0 : 0.0).ToArray());
+            DomainAdaptationTransformer last = null;
+            var (model, embeddings) = Fit(scorer, keepBest: true, patience: null, new SelfEnsemblingOptions { ConfidenceThreshold = 0.5f }, m => last = m);
+            using (last)
+            using (model)
+            {
+                Assert.Equal(20, model.TrainingHistory.SelectedStep);
+                Assert.Contains(embeddings, e => e.SequenceEqual(scorer.Embeddings[1]));
+                Assert.DoesNotContain(embeddings, e => e.SequenceEqual(scorer.Embeddings[9]));
+                Assert.Contains(Embeddings(last), e => e.SequenceEqual(scorer.Embeddings[9]));
+            }
         }
 
         [Fact]

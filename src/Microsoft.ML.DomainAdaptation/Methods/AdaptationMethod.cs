@@ -194,6 +194,12 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         }
 
         /// <summary>
+        /// The network whose weights the model keeps once <see cref="CompleteTraining"/> has run: <see cref="Network"/>, or a
+        /// method's own predictor (self-ensembling's teacher). Validation during training scores it and keeps its best weights.
+        /// </summary>
+        public virtual ScoringNetwork PredictingNetwork => Network;
+
+        /// <summary>
         /// Called once after the last step with every training row of each domain (e.g. AdaBN re-estimates the
         /// normalisation statistics on the target). Default: nothing.
         /// </summary>

@@ -124,6 +124,9 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             return total;
         }
 
+        /// <summary>The teacher predicts (the student before the first step).</summary>
+        public override ScoringNetwork PredictingNetwork => _teacher ?? Network;
+
         /// <summary>Prediction by the teacher: its weights go into the network the transformer keeps.</summary>
         public override void CompleteTraining(Tensor sourceFeatures, Tensor targetFeatures)
         {

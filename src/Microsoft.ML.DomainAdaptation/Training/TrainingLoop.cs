@@ -21,7 +21,11 @@ namespace Microsoft.ML.DomainAdaptation.Training
         // libtorch's default generator is process-wide: trainings are serialised so a seed gives the same model.
         private static readonly object TorchGate = new();
 
-        public static (Networks.ScoringNetwork Network, TrainingHistory History) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
+        /// <summary>
+        /// Trains and returns the network the model keeps, its history and, when <see cref="TrainingValidation.LastStepCallback"/>
+        /// is set and the best step's weights are kept, a copy of the network as it was after the last step (else null).
+        /// </summary>
+        public static (Networks.ScoringNetwork Network, TrainingHistory History, Networks.ScoringNetwork LastStep) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
         {
             MallocTuning.EnsureConfigured(); // before libtorch's first large buffers: see MallocTuning
             ThreadPolicy.EnsureWaitPolicy(); // before libtorch's OpenMP runtime loads, if it has not yet
@@ -43,7 +47,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             }
         }
 
-        private static (Networks.ScoringNetwork, TrainingHistory) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed, Device device)
+        private static (Networks.ScoringNetwork, TrainingHistory, Networks.ScoringNetwork) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed, Device device)
         {
             {
                 torch.manual_seed(seed);
@@ -92,22 +96,27 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     }
                 }
                 TrainingHistory history;
+                Networks.ScoringNetwork lastStep = null;
                 try
                 {
-                    history = Run(host, options, method, source, target, labeledTarget, validation, seed, start, restored);
+                    history = Run(host, options, method, source, target, labeledTarget, validation, seed, start, restored, out lastStep);
                     using (no_grad())
                         method.CompleteTraining(source.Features, target.Features);
                 }
                 catch
                 {
+                    lastStep?.Dispose();
                     method.Network.Dispose();
                     throw;
                 }
                 method.SetTrainingMode(false);
                 if (device.type != DeviceType.CPU)
+                {
                     method.Network.to(torch.CPU); // the transformer scores on the CPU
+                    lastStep?.to(torch.CPU);
+                }
                 // The method's optimizers and auxiliary modules are disposed with it; the network lives on in the transformer.
-                return (method.Network, history);
+                return (method.Network, history, lastStep);
             }
         }
 
@@ -143,8 +152,10 @@ namespace Microsoft.ML.DomainAdaptation.Training
         }
 
         private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target,
-            BatchSampler labeledTarget, ValidationMonitor validation, int seed, int start, System.Collections.Generic.List<TrainingStep> restored)
+            BatchSampler labeledTarget, ValidationMonitor validation, int seed, int start, System.Collections.Generic.List<TrainingStep> restored,
+            out Networks.ScoringNetwork lastStep)
         {
+            lastStep = null;
             using var channel = host.Start("Training");
             using var progressChannel = host.StartProgressChannel($"{options.MethodName} training");
             int iterations = options.Iterations;
@@ -198,7 +209,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 if (validation is not null && validation.IsDue(done, iterations))
                 {
                     double score;
-                    (score, stop) = validation.Score(method.Network, done);
+                    (score, stop) = validation.Score(method.PredictingNetwork, done);
                     logged = new System.Collections.Generic.Dictionary<string, float>(lastFinite) { [validation.LossName] = (float)score };
                     channel.Info($"{options.MethodName}: step {done}, {validation.LossName} {score:G5} (best at step {validation.BestStep}).");
                 }
@@ -219,7 +230,15 @@ namespace Microsoft.ML.DomainAdaptation.Training
             }
             if (validation is not null && options.Validation.KeepBest)
             {
-                validation.RestoreBest(method.Network);
+                if (options.Validation.LastStepCallback is not null)
+                {
+                    // The last step's model as the caller would get it without KeepBest: completed (AdaBN's statistics,
+                    // self-ensembling's teacher), then copied; completing again after the restore gives the kept model.
+                    using (no_grad())
+                        method.CompleteTraining(source.Features, target.Features);
+                    lastStep = Networks.TeacherWeights.Clone(method.Network);
+                }
+                validation.RestoreBest(method.PredictingNetwork);
                 channel.Info($"{options.MethodName}: keeping the weights of step {validation.BestStep}, the best {validation.LossName}.");
             }
             channel.Info($"{options.MethodName}: {done} steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalSeconds / done * 1000:F1} s per 1,000 steps).");
