@@ -43,6 +43,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
         private static float[][] Embeddings(DomainAdaptationTransformer model)
         {
+            // Validation scores with the training's TorchSharp network: compared bit for bit under the same engine.
+            model.ScoringEngine = ScoringEngine.TorchSharp;
             var ml = new MLContext(seed: 1);
             var data = TestData.KeyLabel(ml).Fit(TestData.BlobsView(ml)).Transform(TestData.BlobsView(ml));
             return TestData.Column(model.Transform(data), "Embedding");
