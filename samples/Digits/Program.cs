@@ -14,7 +14,7 @@ using Microsoft.ML.Transforms;
 //   dotnet run --project samples/Digits -c Release                 the quick main job (one direction, three methods)
 //   dotnet run --project samples/Digits -c Release -- --full       README's headline table (both directions, five methods)
 //   ... -- [--iterations N] [--batch N] [--seeds 0,1,2] [--direction S:T,...] [--methods A,B|all] [--size 28] [--backbone lenet|resnet]
-//          [--set "Option=value;..."] [--validate-every N [--validation-scorer SND|TargetEntropy|DEV|IWV|SourceAccuracy]]
+//          [--set "Option=value;..."] [--validate-every N [--validation-scorer TargetEntropy|SND|DEV|IWV|SourceAccuracy]]
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
@@ -37,10 +37,10 @@ if (args.Contains("--help") || args.Contains("-h"))
                              pretrained stage frozen (only the bottleneck and the heads learn)
           --set "F=v;..."    sets the named option fields of every method run (e.g. InputNormalization=PerImage);
                              with X+DIRT-T, of X only (DIRT-T keeps X's network and its own defaults)
-          --validate-every N validation during training (TrainingValidation, SND on 10 % held-out rows of each domain, no
+          --validate-every N validation during training (TrainingValidation, TargetEntropy on 10 % held-out rows of each domain, no
                              target labels): score every N steps and keep the best step; the table shows the kept step's
                              and the last step's target accuracy of the same training (X+DIRT-T: its first stage's)
-          --validation-scorer S  the criterion of --validate-every: SND (default), TargetEntropy, DEV, IWV, SourceAccuracy
+          --validation-scorer S  the criterion of --validate-every: TargetEntropy (default), SND, DEV, IWV, SourceAccuracy
           X+DIRT-T           as a method name: X (e.g. VADA), then DIRT-T refining its model for as many steps
         Methods (DomainAdaptationMethods.Names):
         """ + "\n  " + string.Join(", ", DomainAdaptationMethods.Names));

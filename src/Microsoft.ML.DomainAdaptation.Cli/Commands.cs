@@ -41,7 +41,7 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var threads = WithDefault("--threads", "CPU threads for libtorch.", Environment.ProcessorCount);
             var device = WithDefault("--device", "Where training runs: cpu, cuda or cuda:N (needs TorchSharp's CUDA build and an NVIDIA GPU).", "cpu");
             var validateEvery = Optional<int?>("--validate-every", "Score the network every N steps on held-out rows of both domains without target labels " +
-                "(SND) and keep the best step (Options.Validation.Interval).");
+                "(TargetEntropy) and keep the best step (Options.Validation.Interval).");
             var keepBest = WithDefault("--keep-best", "With --validate-every: keep the best-scoring step's weights rather than the last (true or false).", true);
             var checkpoint = Optional<string>("--checkpoint", "A file to write the training state to every --checkpoint-every steps; continue a killed run with --resume.");
             var checkpointEvery = WithDefault("--checkpoint-every", "Steps between two checkpoints.", 500);

@@ -397,7 +397,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.False(File.Exists(_data["flags.zip"]));
 
             Succeed(Train("--device", "cpu", "--validate-every", "10", "--keep-best", "false", "--checkpoint", _data["flags.ckpt"], "--checkpoint-every", "10"));
-            Assert.Contains("validation SND", File.ReadLines(_data["flags.history.csv"]).First());
+            Assert.Contains("validation TargetEntropy", File.ReadLines(_data["flags.history.csv"]).First());
             Assert.True(new FileInfo(_data["flags.ckpt"]).Length > 1000);
         }
 
@@ -434,7 +434,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             // The settings reached the network (embedding 16 wide) and the loop (a validation column in the history).
             var export = Succeed("export-onnx", "--model", model, "--output", _data["split.onnx"]);
             Assert.Contains("outputs Embedding [N, 16]", export.Output);
-            Assert.Contains("validation SND", File.ReadLines(_data["split.history.csv"]).First());
+            Assert.Contains("validation TargetEntropy", File.ReadLines(_data["split.history.csv"]).First());
 
             // The same split given to evaluate is recognised as the training target; its 100 rows are scored.
             var evaluation = Succeed("evaluate", "--model", model, "--data", b, "--rows", _data["target-split.txt"]);
