@@ -209,8 +209,10 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 options.Backbone = new LeNetBackboneOptions { Channels = 1, Height = 28, Width = 28 };
             options.BatchSize = Batch;
             options.Seed = seed;
-            return Context.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
-                .Append(Context.Transforms.DomainAdapt(options)).Fit(training);
+            // A context of its own per training: the shared one's random state depends on which tests ran before.
+            var ml = new MLContext(seed: seed);
+            return ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+                .Append(ml.Transforms.DomainAdapt(options)).Fit(training);
         }
 
         private static (ITransformer Chain, DomainAdaptationTransformer Model) SourceOnlyModel(int seed) =>
