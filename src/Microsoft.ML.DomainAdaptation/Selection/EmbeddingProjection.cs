@@ -103,6 +103,8 @@ namespace Microsoft.ML.DomainAdaptation
             {
                 // Affinities in double (the bisection needs it); the gradient in single precision, which a picture does not miss.
                 var p = Affinities(SquaredDistances(x), options.Perplexity).to(ScalarType.Float32);
+                // Both affinities made once: the exaggerated copy is not rebuilt every early step.
+                var exaggeratedP = p * (float)options.EarlyExaggeration;
                 var offDiagonal = 1 - eye(n, dtype: ScalarType.Float32);
                 gradient = (layout, exaggeration, result) =>
                 {
@@ -110,7 +112,7 @@ namespace Microsoft.ML.DomainAdaptation
                     var y = tensor(layout, ScalarType.Float64).reshape(n, 2).to(ScalarType.Float32);
                     var (numerator, q) = LayoutAffinities(y, offDiagonal);
                     // ∂KL/∂y_i = 4 Σ_j (p_ij − q_ij)(1 + ‖y_i − y_j‖²)⁻¹ (y_i − y_j)
-                    var weights = p.mul((float)exaggeration).sub_(q).mul_(numerator);
+                    var weights = (exaggeration == 1 ? p : exaggeratedP).sub(q).mul_(numerator);
                     var g = (weights.sum(1, keepdim: true) * y - weights.matmul(y)).mul_(4);
                     g.to(ScalarType.Float64).data<double>().CopyTo(result, 0);
                 };
