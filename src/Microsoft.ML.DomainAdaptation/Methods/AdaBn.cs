@@ -3,7 +3,6 @@ using System.Linq;
 using Microsoft.ML.DomainAdaptation.Losses;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using static TorchSharp.torch.nn;
 
 namespace Microsoft.ML.DomainAdaptation
 {
@@ -67,19 +66,14 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         // Pure AdaBN trains on source batches alone, so the training statistics are the source's.
         public override bool UsesTarget => _options.CoralWeight > 0 || Options.HasAddOns;
 
-        public override Tensor Step(StepBatch batch, StepState state, LossLog losses)
+        protected override AlignmentInputs ForwardBothDomains(StepBatch batch)
         {
-            if (!UsesTarget || !_options.SeparateDomainBatches)
-                return base.Step(batch, state, losses);
+            if (!_options.SeparateDomainBatches)
+                return base.ForwardBothDomains(batch);
             // Two passes: batch norm sees one domain at a time, its statistics those the scoring will use for that domain.
             var sourceEmbedding = Network.backbone.forward(batch.SourceFeatures);
             var targetEmbedding = Network.backbone.forward(batch.TargetFeatures);
-            var inputs = new AlignmentInputs(sourceEmbedding, targetEmbedding, Network.classifier.forward(sourceEmbedding), Network.classifier.forward(targetEmbedding));
-            var total = functional.cross_entropy(inputs.SourceLogits, batch.SourceLabels);
-            losses.Add("classification", total);
-            if (_options.CoralWeight > 0)
-                total = total + AlignmentLoss(inputs, state, losses);
-            return MinimiseWithTargetLabels(AddOnLosses(total, batch, state, inputs, losses), batch, losses);
+            return new AlignmentInputs(sourceEmbedding, targetEmbedding, Network.classifier.forward(sourceEmbedding), Network.classifier.forward(targetEmbedding));
         }
 
         protected override Tensor AlignmentLoss(AlignmentInputs inputs, StepState state, LossLog losses)

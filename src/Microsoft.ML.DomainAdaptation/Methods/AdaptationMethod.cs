@@ -137,10 +137,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             }
             else
             {
-                int sourceRows = (int)batch.SourceFeatures.shape[0];
-                var embedding = Network.backbone.forward(cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0));
-                var logits = Network.classifier.forward(embedding);
-                var inputs = new AlignmentInputs(embedding[..sourceRows], embedding[sourceRows..], logits[..sourceRows], logits[sourceRows..]);
+                var inputs = ForwardBothDomains(batch);
                 var classification = functional.cross_entropy(inputs.SourceLogits, batch.SourceLabels);
                 losses.Add("classification", classification);
                 var alignment = AlignmentLoss(inputs, state, losses);
@@ -148,6 +145,18 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 total = AddOnLosses(total, batch, state, inputs, losses);
             }
             return MinimiseWithTargetLabels(total, batch, losses);
+        }
+
+        /// <summary>
+        /// The shared step's forward pass: source and target rows concatenated through the network (one batch-norm batch of
+        /// both domains). <see cref="AdaBnOptions.SeparateDomainBatches"/> overrides it.
+        /// </summary>
+        protected virtual AlignmentInputs ForwardBothDomains(StepBatch batch)
+        {
+            int sourceRows = (int)batch.SourceFeatures.shape[0];
+            var embedding = Network.backbone.forward(cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0));
+            var logits = Network.classifier.forward(embedding);
+            return new AlignmentInputs(embedding[..sourceRows], embedding[sourceRows..], logits[..sourceRows], logits[sourceRows..]);
         }
 
         /// <summary>
