@@ -25,11 +25,21 @@ using Microsoft.ML.Transforms;
 //       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300] [--gap-rows 10000 (0: skip)]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
+//       [--profile-lenet [--threads 2] [--batch 64]]: each LeNet layer's forward and backward timed alone
 //   Internal modes, used by the benchmark on itself: --child-fit NETWORK:METHOD (one Fit, prints a FIRSTFIT line) and
 //   --burn SECONDS (one spinning thread that stops after SECONDS or when its parent exits).
 if (args.Length == 2 && args[0] == "--burn")
 {
     Burn(double.Parse(args[1], CultureInfo.InvariantCulture));
+    return;
+}
+if (args.Length >= 1 && args[0] == "--profile-lenet")
+{
+    Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured(); // as a training would, before libtorch loads
+    Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
+    var profileArguments = args.Skip(1).Chunk(2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
+    LayerProfile.Run(int.Parse(profileArguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString())),
+        int.Parse(profileArguments.GetValueOrDefault("batch", "64")));
     return;
 }
 var arguments = new Dictionary<string, string>();
