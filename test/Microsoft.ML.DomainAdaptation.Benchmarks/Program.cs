@@ -293,17 +293,18 @@ if (busyMethods.Length > 0)
             using var burner = StartBurner(seconds: 600);
             var busy = ChildFit(network, method, busySteps, threads, defaultThreads: false);
             var busyDefault = ChildFit(network, method, busySteps, threads, defaultThreads: true);
+            var busySingle = ChildFit(network, method, busySteps, 1, defaultThreads: false);
             burner.Kill();
             busyRows.Add($"| {network} | {method} | {threads} | {quiet.MsPer1000:F0} | {busy.MsPer1000:F0} | {busy.MsPer1000 / quiet.MsPer1000:F2} | " +
-                $"{quietDefault.Threads} | {quietDefault.MsPer1000:F0} | {busyDefault.MsPer1000:F0} | {busyDefault.MsPer1000 / quietDefault.MsPer1000:F2} |");
+                $"{quietDefault.Threads} | {quietDefault.MsPer1000:F0} | {busyDefault.MsPer1000:F0} | {busyDefault.MsPer1000 / quietDefault.MsPer1000:F2} | {busySingle.MsPer1000:F0} | {busyDefault.MsPer1000 / busySingle.MsPer1000:F2} |");
             Console.WriteLine(busyRows[^1]);
         }
     }
     Console.WriteLine();
     Console.WriteLine($"Busy core: first Fit ms per 1,000 steps ({busySteps} steps, fresh process each), without and with one spinning thread of another process; " +
         "'default' leaves NumberOfThreads unset (the library picks the threads; OMP_WAIT_POLICY as the library sets it).");
-    Console.WriteLine("| network | method | threads | quiet | busy | busy / quiet | default threads | default quiet | default busy | busy / quiet |");
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine("| network | method | threads | quiet | busy | busy / quiet | default threads | default quiet | default busy | busy / quiet | 1 thread busy | default busy / 1 thread busy (target ≤ 1) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var row in busyRows)
         Console.WriteLine(row);
 }
