@@ -69,7 +69,9 @@ namespace Microsoft.ML.DomainAdaptation
         public float KernelMultiplier = 2f;
 
         /// <summary>The estimator of MMD² on a batch. Default: <see cref="MmdEstimator.Unbiased"/>: the reference's biased estimator
-        /// can collapse the embedding at small batches (see <see cref="MmdEstimator.Biased"/>).</summary>
+        /// can collapse the embedding at small batches (see <see cref="MmdEstimator.Biased"/>). At batch 64 + 64 and 2,000 steps
+        /// <see cref="MmdEstimator.Biased"/> is the PyTorch reference's recipe exactly and gains most: mnist-opencv → optdigits,
+        /// seeds 0, 1, 2, 73.1 ± 3.3 % against 68.2 ± 2.4 % unbiased (the reference: 73.3 ± 6.0 %; README, digits pairs).</summary>
         public MmdEstimator Estimator = MmdEstimator.Unbiased;
 
         /// <summary>Weight w of the MMD² loss. Default: 1. Must be non-negative.</summary>

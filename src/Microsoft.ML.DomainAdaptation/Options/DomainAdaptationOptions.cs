@@ -50,6 +50,17 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public InputNormalizationKind InputNormalization = InputNormalizationKind.None;
 
+        /// <summary>
+        /// A random view of each source batch that the method trains on in place of the rows themselves (the supervised loss
+        /// and the method's alignment see the same view; target rows are untouched): <see cref="AugmentationKind.None"/>
+        /// (default), <see cref="AugmentationKind.Weak"/> (translation), <see cref="AugmentationKind.Strong"/> (translation,
+        /// rotation, contrast, brightness, noise) or <see cref="AugmentationKind.Resolution"/> (translation and a random loss of
+        /// resolution). Labeled data is augmented in self-ensembling (French et al., 2018) and FixMatch (Sohn et al., 2020);
+        /// it widens the source distribution over differences such as stroke width, resolution or contrast between collections.
+        /// Drawn from a generator of its own seeded from <see cref="Seed"/>, so runs repeat; such runs cannot be resumed from a
+        /// checkpoint. Held-out validation rows and scoring are never augmented; DIRT-T reads no source row and ignores it.
+        /// </summary>
+        public AugmentationKind SourceAugmentation = AugmentationKind.None;
         /// <summary>Hidden width of the classifier head on the embedding; 0 makes the head a single linear layer. Default: 100.</summary>
         public int ClassifierHiddenSize = 100;
 
@@ -248,6 +259,7 @@ namespace Microsoft.ML.DomainAdaptation
                 throw new ArgumentNullException(nameof(Backbone), "A backbone is required (MlpBackboneOptions or LeNetBackboneOptions).");
             Backbone.Validate();
             Check(Enum.IsDefined(InputNormalization), nameof(InputNormalization), InputNormalization, "must be None, PerImage or PerChannelDataset");
+            Check(Enum.IsDefined(SourceAugmentation), nameof(SourceAugmentation), SourceAugmentation, "must be None, Weak, Strong or Resolution");
             Check(ClassifierHiddenSize >= 0, nameof(ClassifierHiddenSize), ClassifierHiddenSize, "must be non-negative");
             Check(Iterations > 0, nameof(Iterations), Iterations, "must be positive");
             Check(BatchSize > 0, nameof(BatchSize), BatchSize, "must be positive");
@@ -275,6 +287,8 @@ namespace Microsoft.ML.DomainAdaptation
             Check(CheckpointInterval > 0, nameof(CheckpointInterval), CheckpointInterval, "must be positive");
             Check(CheckpointPath is null || !string.IsNullOrWhiteSpace(CheckpointPath), nameof(CheckpointPath), CheckpointPath, "must be a file path when set");
             Check(ResumeFrom is null || !string.IsNullOrWhiteSpace(ResumeFrom), nameof(ResumeFrom), ResumeFrom, "must be a file path when set");
+            Check(SourceAugmentation == AugmentationKind.None || CheckpointPath is null && ResumeFrom is null, nameof(SourceAugmentation), SourceAugmentation,
+                "must be None with checkpoints (its generator is not in them, so a resumed run would differ)");
             Check(ResumeFrom is null || Validation is null, nameof(ResumeFrom), ResumeFrom, "cannot be combined with Validation yet (the best step's weights are not in checkpoints)");
             ValidateMethodOptions();
             if (RequiredNormalization(Backbone.Normalization) == NormalizationKind.BatchNorm)

@@ -76,6 +76,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     On(device, TensorCopy.FromSpan(data.TargetFeatures, data.TargetCount, data.FeatureSize)),
                     On(device, TensorCopy.FromSpan(data.TargetLabels)), options.BatchSize, new Random(random.Next()));
 
+                // Its own generator (seeded apart from the add-ons' and self-ensembling's), so libtorch's default stream is as without it.
+                using var sourceViews = options.SourceAugmentation == AugmentationKind.None ? null : new Augmentations.Augmentation(spec, unchecked(seed * 31L + 13));
                 using var labeledTarget = options.UseTargetLabels ? LabeledTargetSampler(data, options.BatchSize, new Random(random.Next()), device) : null;
                 int start = 0;
                 System.Collections.Generic.List<TrainingStep> restored = null;
@@ -99,7 +101,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 Networks.ScoringNetwork lastStep = null;
                 try
                 {
-                    history = Run(host, options, method, source, target, labeledTarget, validation, seed, start, restored, out lastStep);
+                    history = Run(host, options, method, source, sourceViews, target, labeledTarget, validation, seed, start, restored, out lastStep);
                     using (no_grad())
                         method.CompleteTraining(source.Features, target.Features);
                 }
@@ -151,7 +153,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 On(device, TensorCopy.FromSpan(rows.Select(i => data.TargetLabels[i]).ToArray())), Math.Min(batchSize, rows.Length), random);
         }
 
-        private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, BatchSampler target,
+        private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, Augmentations.Augmentation sourceViews, BatchSampler target,
             BatchSampler labeledTarget, ValidationMonitor validation, int seed, int start, System.Collections.Generic.List<TrainingStep> restored,
             out Networks.ScoringNetwork lastStep)
         {
@@ -188,6 +190,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 using (var scope = NewDisposeScope())
                 {
                     var (sourceFeatures, sourceLabels) = source.Next();
+                    if (sourceViews is not null)
+                        sourceFeatures = sourceViews.View(sourceFeatures, options.SourceAugmentation);
                     var targetFeatures = method.UsesTarget ? target.Next().Features : null;
                     var (labeledFeatures, labeledLabels) = labeledTarget?.Next() ?? default;
                     losses.Clear();

@@ -3,6 +3,34 @@ using Microsoft.ML.DomainAdaptation.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
+namespace Microsoft.ML.DomainAdaptation
+{
+    /// <summary>
+    /// Which random view of the labeled source rows the supervised loss learns from
+    /// (<see cref="DomainAdaptationOptions.SourceAugmentation"/>). The views are the library's one set of augmentations, listed
+    /// on <see cref="SelfTrainingOptions"/>; plain vectors (MLP backbone) get the noise and dropout views there.
+    /// </summary>
+    public enum AugmentationKind
+    {
+        /// <summary>The rows as they are.</summary>
+        None = 0,
+
+        /// <summary>A random translation of up to ⌊size / 8⌋ pixels per axis, edges replicated (vectors: Gaussian noise of 0.1 σ).</summary>
+        Weak = 1,
+
+        /// <summary>The weak translation plus a rotation of up to ±20°, contrast × [0.6, 1.4], brightness ± 0.3 σ and Gaussian
+        /// noise of 0.15 σ, σ each image's own (vectors: 20 % feature dropout and noise of 0.3 σ).</summary>
+        Strong = 2,
+
+        /// <summary>
+        /// The weak translation plus a random loss of resolution, as a coarser scanner or camera gives: each image is
+        /// averaged down to its side divided by f, f drawn from {1, 1.5, 2, 2.5, 3, 3.5} (28 px: 28, 19, 14, 11, 9 or 8 px), and
+        /// resized back bilinearly, which also thickens and blurs thin strokes (vectors: as <see cref="Weak"/>).
+        /// </summary>
+        Resolution = 3,
+    }
+}
+
 namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
 {
     /// <summary>
@@ -59,6 +87,27 @@ namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
             return result.MoveToOuterDisposeScope();
         }
 
+        /// <summary>The view <paramref name="kind"/> of rows of flattened features (n × d); the rows themselves for None.</summary>
+        public Tensor View(Tensor features, AugmentationKind kind)
+        {
+            switch (kind)
+            {
+                case AugmentationKind.None:
+                    return features;
+                case AugmentationKind.Weak:
+                    return Weak(features);
+                case AugmentationKind.Strong:
+                    return Strong(features);
+                case AugmentationKind.Resolution:
+                    if (!_images)
+                        return Weak(features);
+                    using (var scope = NewDisposeScope())
+                        return ImageAugmentation.Resolution(AsImages(features), _generator).reshape(features.shape).MoveToOuterDisposeScope();
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown augmentation.");
+            }
+        }
+
         private Tensor AsImages(Tensor features) => features.reshape(features.shape[0], _imageShape[0], _imageShape[1], _imageShape[2]);
 
         public void Dispose() => _generator.Dispose();
@@ -87,6 +136,38 @@ namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
             var adjusted = ContrastAndBrightness(warped, contrast.to(images.device), brightness.to(images.device));
             var noise = randn(images.shape, generator: generator).to(images.device);
             return AddNoise(adjusted, noise, Augmentation.StrongNoise);
+        }
+
+        /// <summary>Divisors of the side that <see cref="Resolution"/> draws from, uniformly per image.</summary>
+        internal static readonly double[] ResolutionFactors = { 1, 1.5, 2, 2.5, 3, 3.5 };
+
+        /// <summary>The weak translation, then each image reduced to 1 / f of its resolution (<see cref="ReduceResolution"/>), f drawn per image.</summary>
+        public static Tensor Resolution(Tensor images, Generator generator)
+        {
+            var shifted = Weak(images, generator);
+            var choice = randint(0, ResolutionFactors.Length, new long[] { images.shape[0] }, generator: generator).to(images.device);
+            return ReduceResolution(shifted, choice);
+        }
+
+        /// <summary>
+        /// Image i averaged down (adaptive average pooling: area interpolation) to max(4, round(side / f)) pixels per axis,
+        /// f = <see cref="ResolutionFactors"/>[factorIndex[i]], then resized back bilinearly (half-pixel centres); f = 1 leaves it as it is.
+        /// </summary>
+        public static Tensor ReduceResolution(Tensor images, Tensor factorIndex)
+        {
+            long height = images.shape[2], width = images.shape[3];
+            var result = images;
+            for (int f = 1; f < ResolutionFactors.Length; f++)
+            {
+                var mask = factorIndex.eq(f);
+                if (!mask.any().item<bool>())
+                    continue;
+                long h = Math.Max(4, (long)Math.Round(height / ResolutionFactors[f])), w = Math.Max(4, (long)Math.Round(width / ResolutionFactors[f]));
+                var coarse = nn.functional.adaptive_avg_pool2d(images, new[] { h, w });
+                var back = nn.functional.interpolate(coarse, new[] { height, width }, mode: InterpolationMode.Bilinear, align_corners: false);
+                result = where(mask.view(-1, 1, 1, 1), back, result);
+            }
+            return result;
         }
 
         /// <summary>Shifts (n × 2: dx, dy) uniform in [−MaxShift, MaxShift] pixels, per image.</summary>
