@@ -26,12 +26,22 @@ using Microsoft.ML.Transforms;
 //       [--image-rows 20000 (0: skip) [--image-side 64]]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
+//       [--profile-lenet [--threads 2] [--batch 64]]: each LeNet layer's forward and backward timed alone
 //   Internal modes, used by the benchmark on itself: --child-fit NETWORK:METHOD (one Fit, prints a FIRSTFIT line),
 //   --child-images ROWS [--image-side 64] [--steps 10] (one Fit on generated 0–255 images, prints an IMAGES line) and
 //   --burn SECONDS (one spinning thread that stops after SECONDS or when its parent exits).
 if (args.Length == 2 && args[0] == "--burn")
 {
     Burn(double.Parse(args[1], CultureInfo.InvariantCulture));
+    return;
+}
+if (args.Length >= 1 && args[0] == "--profile-lenet")
+{
+    Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured(); // as a training would, before libtorch loads
+    Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
+    var profileArguments = args.Skip(1).Chunk(2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
+    LayerProfile.Run(int.Parse(profileArguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString())),
+        int.Parse(profileArguments.GetValueOrDefault("batch", "64")));
     return;
 }
 var arguments = new Dictionary<string, string>();
@@ -164,8 +174,13 @@ if (arguments.TryGetValue("child-fit", out var childFit))
     var (childTraining, _, _, childBackbone, _) = parts[0] == "lenet" ? LeNetData(childMl) : MlpData(childMl, 512);
     var childOptions = BenchmarkOptions(parts[1], childBackbone, steps, arguments.ContainsKey("default-threads") ? null : threads);
     TimeSpan childEnd = default;
+    int trainingThreads = 0; // read during the training: the library puts libtorch's count back after a Fit on its own choice
     childOptions.ProgressInterval = steps;
-    childOptions.ProgressCallback = p => childEnd = p.Elapsed;
+    childOptions.ProgressCallback = p =>
+    {
+        childEnd = p.Elapsed;
+        trainingThreads = TorchSharp.torch.get_num_threads();
+    };
     var startStat = ProcessStat();
     var childClock = Stopwatch.StartNew();
     var childModel = childMl.Transforms.Conversion.MapValueToKey("Label").Append(childMl.Transforms.DomainAdapt(childOptions)).Fit(childTraining);
@@ -173,7 +188,7 @@ if (arguments.TryGetValue("child-fit", out var childFit))
     var endStat = ProcessStat();
     childModel.LastTransformer.Dispose();
     Console.Error.WriteLine($"child: OpenMP wait {Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.WaitPolicyStatus}, malloc tuning {Microsoft.ML.DomainAdaptation.Training.MallocTuning.Status}");
-    Console.WriteLine(FormattableString.Invariant($"FIRSTFIT {childEnd.TotalMilliseconds / steps * 1000:F0} {childFitSeconds:F2} {TorchSharp.torch.get_num_threads()} {PeakRssMiB():F0} ") +
+    Console.WriteLine(FormattableString.Invariant($"FIRSTFIT {childEnd.TotalMilliseconds / steps * 1000:F0} {childFitSeconds:F2} {trainingThreads} {PeakRssMiB():F0} ") +
         FormattableString.Invariant($"{(endStat.MinorFaults - startStat.MinorFaults) / (double)steps:F0} {(endStat.UserSeconds - startStat.UserSeconds) / steps * 1000:F1} {(endStat.SystemSeconds - startStat.SystemSeconds) / steps * 1000:F1}"));
     return;
 }
@@ -192,6 +207,7 @@ Console.WriteLine();
 var ml = new MLContext(seed: 0);
 var rows = new List<string>();
 var onnxRows = new List<string>();
+var onnxPeaks = new List<string>(); // the same network's forward through OnnxRuntime: a second, network-specific peak
 var parityRows = new List<string>();
 var parityFailures = new List<string>(); // README promises max |Δ| ≤ 1e-5 on Score and the same classes for every method
 foreach (var network in networks)
@@ -231,7 +247,11 @@ foreach (var network in networks)
         Console.WriteLine(rows[^1]);
         double targetAccuracy = ml.MulticlassClassification.Evaluate(model.Transform(targetTest)).MicroAccuracy;
         if (method == methods[0])
-            onnxRows.AddRange(OnnxScoring(ml, model.LastTransformer, network, scoring, scoreRows));
+        {
+            onnxRows.AddRange(OnnxScoring(ml, model.LastTransformer, network, scoring, scoreRows, out double onnxRowsPerSecond));
+            // OnnxRuntime's forward of the same network: its FLOPs per row are a third of a training step's per image.
+            onnxPeaks.Add($"{network}: OnnxRuntime forward at batch 256 {onnxRowsPerSecond * flopsPerStep / 3 / 64 / 1e9:F1} GFLOP/s");
+        }
         parityRows.Add(OnnxParity(model.LastTransformer, network, method, scoring, Math.Min(scoring.Length, 2000), parityFailures));
         Console.WriteLine(parityRows[^1]);
         model.LastTransformer.Dispose();
@@ -248,6 +268,8 @@ foreach (var network in networks)
 Console.WriteLine();
 Console.WriteLine($"Training: ms per 1,000 steps in the first Fit of a fresh process (every step, each method in its own child process) and at " +
     $"steady state (after {warmup} warm-up steps, in a process that has trained before); GFLOP/s estimated at steady state, against the measured peak of {peakGflops:F1}.");
+if (onnxPeaks.Count > 0)
+    Console.WriteLine($"Second peak, the same network's inference through OnnxRuntime (MLAS kernels): {string.Join("; ", onnxPeaks)}.");
 Console.WriteLine("| network | method | first Fit ms / 1000 | first Fit CPU s / 1000 (user + system) | first Fit page faults / step | steady ms / 1000 | first / steady | GFLOP/s (est.) | of peak | Fit s | Fit overhead | Transform rows/s (Auto engine) | raw forward rows/s | Transform / raw | PredictionEngine µs/row (Auto engine) | peak RSS MiB |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var row in rows)
@@ -306,17 +328,18 @@ if (busyMethods.Length > 0)
             using var burner = StartBurner(seconds: 600);
             var busy = ChildFit(network, method, busySteps, threads, defaultThreads: false);
             var busyDefault = ChildFit(network, method, busySteps, threads, defaultThreads: true);
+            var busySingle = ChildFit(network, method, busySteps, 1, defaultThreads: false);
             burner.Kill();
             busyRows.Add($"| {network} | {method} | {threads} | {quiet.MsPer1000:F0} | {busy.MsPer1000:F0} | {busy.MsPer1000 / quiet.MsPer1000:F2} | " +
-                $"{quietDefault.Threads} | {quietDefault.MsPer1000:F0} | {busyDefault.MsPer1000:F0} | {busyDefault.MsPer1000 / quietDefault.MsPer1000:F2} |");
+                $"{quietDefault.Threads} | {quietDefault.MsPer1000:F0} | {busyDefault.MsPer1000:F0} | {busyDefault.MsPer1000 / quietDefault.MsPer1000:F2} | {busySingle.MsPer1000:F0} | {busyDefault.MsPer1000 / busySingle.MsPer1000:F2} |");
             Console.WriteLine(busyRows[^1]);
         }
     }
     Console.WriteLine();
     Console.WriteLine($"Busy core: first Fit ms per 1,000 steps ({busySteps} steps, fresh process each), without and with one spinning thread of another process; " +
         "'default' leaves NumberOfThreads unset (the library picks the threads; OMP_WAIT_POLICY as the library sets it).");
-    Console.WriteLine("| network | method | threads | quiet | busy | busy / quiet | default threads | default quiet | default busy | busy / quiet |");
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine("| network | method | threads | quiet | busy | busy / quiet | default threads | default quiet | default busy | busy / quiet | 1 thread busy | default busy / 1 thread busy (target ≤ 1) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var row in busyRows)
         Console.WriteLine(row);
 }
@@ -529,14 +552,31 @@ static (double MsPer1000, double TargetAccuracy, double PeakRssMiB) RunReference
         RedirectStandardError = true,
     };
     using var process = Process.Start(start);
-    string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
-    process.WaitForExit();
+    var stdoutTask = process.StandardOutput.ReadToEndAsync();
+    var stderrTask = process.StandardError.ReadToEndAsync();
+    // The child's own peak RSS, polled from /proc (VmHWM only grows): the script's getrusage ru_maxrss would report this
+    // process's peak, which Linux carries into a child across fork and execve.
+    double childPeakMiB = 0;
+    while (!process.WaitForExit(100))
+    {
+        try
+        {
+            var hwm = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+            if (hwm != null)
+                childPeakMiB = Math.Max(childPeakMiB, double.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024);
+        }
+        catch (IOException)
+        {
+            // exited between the check and the read
+        }
+    }
+    string stdout = stdoutTask.Result, stderr = stderrTask.Result;
     if (process.ExitCode != 0 || !File.Exists(output))
         throw new InvalidOperationException($"The PyTorch reference failed (exit {process.ExitCode}): {stderr}{stdout}");
     using var json = System.Text.Json.JsonDocument.Parse(File.ReadLines(output).Last(l => l.Trim().Length > 0));
     File.Delete(output);
     var root = json.RootElement;
-    return (root.GetProperty("sec_per_1k_iters").GetDouble() * 1000, root.GetProperty("target_acc").GetDouble(), root.GetProperty("peak_rss_mib").GetDouble());
+    return (root.GetProperty("sec_per_1k_iters").GetDouble() * 1000, root.GetProperty("target_acc").GetDouble(), childPeakMiB);
 }
 
 // Real digits for LeNet (28 × 28 × 1): optdigits → mnist-opencv; scoring rows are the target test rows repeated.
@@ -629,8 +669,9 @@ static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMi
 
 // The exported model against the TorchSharp network: raw forward and InferenceSession at batch 1 and 256, then
 // the ML.NET pipelines (the transformer's Transform vs ApplyOnnxModel, every row's Score read through a cursor).
-static List<string> OnnxScoring(MLContext ml, DomainAdaptationTransformer adapter, string network, float[][] pool, int count)
+static List<string> OnnxScoring(MLContext ml, DomainAdaptationTransformer adapter, string network, float[][] pool, int count, out double onnxBatchRowsPerSecond)
 {
+    onnxBatchRowsPerSecond = 0;
     int size = pool[0].Length;
     string path = Path.Combine(Path.GetTempPath(), $"da-bench-{Environment.ProcessId}-{network}.onnx");
     adapter.ExportToOnnx(path);
@@ -675,6 +716,8 @@ static List<string> OnnxScoring(MLContext ml, DomainAdaptationTransformer adapte
                 using var outputs = session.Run(new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("Features", tensor) }, new[] { "Score" });
                 outputs.First().AsTensor<float>().ToArray().CopyTo(probabilities, 0);
             });
+            if (batchSize == 256)
+                onnxBatchRowsPerSecond = onnx;
             result.Add($"| {network} | {batchSize} | {torch:N0} | {onnx:N0} | {(batchSize == 1 ? $"Transform {torchPipeline:N0} / ApplyOnnxModel {onnxPipeline:N0}" : "")} |");
             Console.WriteLine(result[^1]);
         }

@@ -46,7 +46,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
-        public void LeNetScoresExactlyAsItsTrainingForward()
+        public void LeNetScoresAsItsTrainingForwardToRounding()
         {
             var ml = new MLContext(seed: 1);
             var random = new Random(2);
@@ -66,7 +66,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 Iterations = 5, BatchSize = 8, Seed = 1,
             };
             var model = TestData.KeyLabel(ml).Append(ml.Transforms.DomainAdapt(options)).Fit(data);
-            // TorchSharp scoring is the training's forward pass bit for bit (OnnxRuntime agrees to rounding: OnnxRuntimeScoringTests).
+            // TorchSharp scoring (OnnxRuntime agrees to rounding: OnnxRuntimeScoringTests).
             model.LastTransformer.ScoringEngine = ScoringEngine.TorchSharp;
             var scored = TestData.Column(model.Transform(data), "Score");
             var embedded = TestData.Column(model.Transform(data), "Embedding");
@@ -78,11 +78,19 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.True(is_grad_enabled());
             var embedding = network.backbone.forward(input);
             var probabilities = network.Probabilities(embedding);
+            // Training runs the layers after the first pooling in channels-last layout (MaxPool2x2), whose convolution sums
+            // in another order: equal to float rounding, not bit for bit (the pooling itself is exact: the test above).
+            double worst = 0;
             for (int i = 0; i < rows.Count; i++)
             {
-                Assert.Equal(embedding[i].data<float>().ToArray(), embedded[i]);
-                Assert.Equal(probabilities[i].data<float>().ToArray(), scored[i]);
+                var e = embedding[i].data<float>().ToArray();
+                var p = probabilities[i].data<float>().ToArray();
+                for (int j = 0; j < e.Length; j++)
+                    worst = Math.Max(worst, Math.Abs(e[j] - embedded[i][j]) / (1 + Math.Abs(e[j])));
+                for (int j = 0; j < p.Length; j++)
+                    worst = Math.Max(worst, Math.Abs(p[j] - scored[i][j]));
             }
+            Assert.True(worst <= 1e-6, $"scoring differs from the training forward by {worst:E2}");
         }
 
         [Fact]
