@@ -100,15 +100,16 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             return model.Transform(view).GetColumn<VBuffer<float>>("Score").SelectMany(v => v.DenseValues()).ToArray();
         }
 
-        // Recorded with the build of main at c6eb44a (features read into one float array, then one float tensor), by this test's
+        // Recorded with the build of main at 83b5ea5 (features read into one float array, then one float tensor), by this test's
         // public Fit on the same rows and options, on this project's machine: the byte storage must give these bits exactly.
+        // (At c6eb44a, before main's inference-mode max pooling changed the last bits of the scores, both matched too.)
         // (The fractional rows, every value + 0.5, give the same bits: the per-channel standardisation removes the shift.)
         private static readonly Dictionary<string, float[]> RecordedBeforeByteStorage = new()
         {
-            ["DANN integral"] = new[] { 0.9499388f, 0.05006121f, 0.67992574f, 0.32007426f, 0.9539207f, 0.04607928f, 0.7048648f, 0.29513517f, 0.9438587f, 0.056141287f, 0.69137233f, 0.30862764f },
-            ["DANN fractional"] = new[] { 0.9499388f, 0.05006121f, 0.67992574f, 0.32007426f, 0.9539207f, 0.04607928f, 0.7048648f, 0.29513517f, 0.9438587f, 0.056141287f, 0.69137233f, 0.30862764f },
-            ["AdaBN integral"] = new[] { 0.81203324f, 0.18796673f, 0.11348716f, 0.8865128f, 0.7887983f, 0.21120165f, 0.1379751f, 0.8620249f, 0.87615657f, 0.12384344f, 0.104628526f, 0.89537144f },
-            ["AdaBN fractional"] = new[] { 0.81203324f, 0.18796673f, 0.11348716f, 0.8865128f, 0.7887983f, 0.21120165f, 0.1379751f, 0.8620249f, 0.87615657f, 0.12384344f, 0.104628526f, 0.89537144f },
+            ["DANN integral"] = new[] { 0.9499388f, 0.050061226f, 0.67992574f, 0.32007426f, 0.9539207f, 0.04607928f, 0.7048648f, 0.29513517f, 0.9438587f, 0.056141287f, 0.69137233f, 0.30862767f },
+            ["DANN fractional"] = new[] { 0.9499388f, 0.050061226f, 0.67992574f, 0.32007426f, 0.9539207f, 0.04607928f, 0.7048648f, 0.29513517f, 0.9438587f, 0.056141287f, 0.69137233f, 0.30862767f },
+            ["AdaBN integral"] = new[] { 0.8120332f, 0.1879668f, 0.113487214f, 0.8865128f, 0.7887984f, 0.21120161f, 0.13797508f, 0.86202496f, 0.8761565f, 0.12384352f, 0.104628526f, 0.89537144f },
+            ["AdaBN fractional"] = new[] { 0.8120332f, 0.1879668f, 0.113487214f, 0.8865128f, 0.7887984f, 0.21120161f, 0.13797508f, 0.86202496f, 0.8761565f, 0.12384352f, 0.104628526f, 0.89537144f },
         };
 
         [Theory]
