@@ -23,10 +23,12 @@ using Microsoft.ML.Transforms;
 //       [--methods SourceOnly,DANN,... | all] [--networks lenet,mlp] [--score-rows 100000 (also the ONNX scoring section, run on the first method)] [--soak-steps 20000] [--quick]
 //       [--scoring-only lenet|mlp [--repeat 3]: scoring figures alone, repeated in one process, both scoring engines back to back]
 //       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300] [--gap-rows 10000 (0: skip)]
+//       [--image-rows 20000 (0: skip) [--image-side 64]]
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
 //       [--profile-lenet [--threads 2] [--batch 64]]: each LeNet layer's forward and backward timed alone
-//   Internal modes, used by the benchmark on itself: --child-fit NETWORK:METHOD (one Fit, prints a FIRSTFIT line) and
+//   Internal modes, used by the benchmark on itself: --child-fit NETWORK:METHOD (one Fit, prints a FIRSTFIT line),
+//   --child-images ROWS [--image-side 64] [--steps 10] (one Fit on generated 0–255 images, prints an IMAGES line) and
 //   --burn SECONDS (one spinning thread that stops after SECONDS or when its parent exits).
 if (args.Length == 2 && args[0] == "--burn")
 {
@@ -90,6 +92,34 @@ if (arguments.TryGetValue("child-gap", out var childGap))
     var tsneRows = gapSource.Concat(gapTarget).ToArray();
     EmbeddingProjection.TSne(tsneRows, new TSneOptions { Perplexity = Math.Min(30, (tsneRows.Length - 1) / 3.0) });
     Console.WriteLine(FormattableString.Invariant($"TSNE {tsneClock.Elapsed.TotalSeconds:F1} {PeakRssMiB():F0}"));
+    return;
+}
+if (arguments.TryGetValue("child-images", out var childImages))
+{
+    // One short DANN training (LeNet, batch 32 + 32) on ROWS generated images of side × side × 3 pixels, integers 0–255 as
+    // ML.NET's ExtractPixels gives them, half source, half target, streamed from a generator that holds none of them: the
+    // peak RSS above the one before Fit is the training's own copy of the pixels plus the network's working memory.
+    int imageRows = int.Parse(childImages);
+    int side = int.Parse(arguments.GetValueOrDefault("image-side", "64"));
+    int imageSteps = int.Parse(arguments.GetValueOrDefault("steps", "10"));
+    var imageMl = new MLContext(seed: 0);
+    var imageDefinition = SchemaDefinition.Create(typeof(ImageRow));
+    imageDefinition[nameof(ImageRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, side, side);
+    var images = imageMl.Data.LoadFromEnumerable(GeneratedImages(imageRows, side), imageDefinition);
+    var imageOptions = new DannOptions
+    {
+        Backbone = new LeNetBackboneOptions { Channels = 3, Height = side, Width = side },
+        Iterations = imageSteps,
+        BatchSize = 32,
+        Seed = 0,
+        NumberOfThreads = threads,
+    };
+    TorchSharp.torch.zeros(1).Dispose(); // libtorch loaded: its code is in the RSS before measuring
+    double imageRssBefore = RssMiB();
+    var imageClock = Stopwatch.StartNew();
+    var imageModel = imageMl.Transforms.Conversion.MapValueToKey("Label").Append(imageMl.Transforms.DomainAdapt(imageOptions)).Fit(images);
+    imageModel.LastTransformer.Dispose();
+    Console.WriteLine(FormattableString.Invariant($"IMAGES {imageRows} {side} {PeakRssMiB():F0} {imageRssBefore:F0} {imageClock.Elapsed.TotalSeconds:F1}"));
     return;
 }
 if (arguments.TryGetValue("scoring-only", out var scoringNetwork))
@@ -335,6 +365,18 @@ if (gapRows > 0)
         $"(Barnes–Hut above {new TSneOptions().ExactMaxRows:N0} rows) in {tsne[1]} s, peak RSS {tsne[2]} MiB (target ≤ 1,024)");
 }
 
+// Images: peak RSS of a short training on generated 0–255 images in a fresh process (issue 14: pixels held as bytes).
+int imageRowCount = int.Parse(arguments.GetValueOrDefault("image-rows", quick ? "2000" : "20000"));
+if (imageRowCount > 0)
+{
+    int side = int.Parse(arguments.GetValueOrDefault("image-side", "64"));
+    var v = ChildImages(imageRowCount, side, threads).Split(' ');
+    double pixelsMiB = (double)imageRowCount * 3 * side * side / (1 << 20);
+    Console.WriteLine();
+    Console.WriteLine($"{string.Join(' ', v.Take(4))} (rows, side, peak RSS MiB: DANN, LeNet, 10 steps of 32 + 32 on {imageRowCount:N0} generated {side} × {side} × 3 images " +
+        $"of 0–255, fresh process; {v[4]} MiB before Fit, Fit {v[5]} s; the pixels are {pixelsMiB:F0} MiB as bytes, {4 * pixelsMiB:F0} MiB as floats)");
+}
+
 // Memory soak: RSS after warm-up vs at the end of a long run (MLP, DANN: the cheapest step that touches every part of the loop).
 if (soakSteps > 0)
 {
@@ -394,6 +436,37 @@ static (double MsPer1000, double FitSeconds, int Threads, double PeakRssMiB, dou
     var v = line.Split(' ');
     double D(int i) => double.Parse(v[i], CultureInfo.InvariantCulture);
     return (D(1), D(2), int.Parse(v[3]), D(4), D(5), D(6), D(7));
+}
+
+// The IMAGES line of one training on generated images in a fresh child process (this program with --child-images).
+static string ChildImages(int rows, int side, int threads)
+{
+    var start = new ProcessStartInfo(Environment.ProcessPath) { RedirectStandardOutput = true, RedirectStandardError = true };
+    if (!Environment.ProcessPath.EndsWith("Benchmarks", StringComparison.Ordinal))
+        start.ArgumentList.Add(typeof(VectorRow).Assembly.Location); // run through the dotnet host
+    foreach (var argument in new[] { "--child-images", rows.ToString(), "--image-side", side.ToString(), "--threads", threads.ToString() })
+        start.ArgumentList.Add(argument);
+    using var process = Process.Start(start);
+    var stderr = process.StandardError.ReadToEndAsync();
+    string stdout = process.StandardOutput.ReadToEnd();
+    process.WaitForExit();
+    return stdout.Split('\n').FirstOrDefault(l => l.StartsWith("IMAGES "))
+        ?? throw new InvalidOperationException($"The child training on {rows} generated images failed (exit {process.ExitCode}): {stderr.Result}{stdout}");
+}
+
+// Rows of random pixels, integers 0–255 as floats (as ExtractPixels gives them), the same on every pass: row r from seed r,
+// 10 classes, the second half target rows.
+static IEnumerable<ImageRow> GeneratedImages(int rows, int side)
+{
+    var bytes = new byte[3 * side * side];
+    for (int r = 0; r < rows; r++)
+    {
+        new Random(r).NextBytes(bytes);
+        var features = new float[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++)
+            features[i] = bytes[i];
+        yield return new ImageRow { Features = features, Label = (uint)(r % 10), IsTarget = r >= rows / 2 };
+    }
 }
 
 // Minor page faults and CPU seconds (user, system) of this process so far, from /proc/self/stat (clock ticks of 1/100 s).
@@ -783,6 +856,13 @@ internal sealed class VectorRow
 {
     public float[] Features;
     public float Label;
+    public bool IsTarget;
+}
+
+internal sealed class ImageRow
+{
+    public float[] Features;
+    public uint Label;
     public bool IsTarget;
 }
 

@@ -164,8 +164,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.True(error is null, $"Accepted rows the oracle rejects ({error}).");
             Assert.Equal(sourceRows.Count, data.SourceCount);
             Assert.Equal(targetRows.Count, data.TargetCount);
-            Assert.Equal(sourceRows.SelectMany(r => ((VBuffer<float>)r[f]).DenseValues()), data.SourceFeatures);
-            Assert.Equal(targetRows.SelectMany(r => ((VBuffer<float>)r[f]).DenseValues()), data.TargetFeatures);
+            Assert.Equal(sourceRows.SelectMany(r => ((VBuffer<float>)r[f]).DenseValues()), data.SourceFeatures.ToArray());
+            Assert.Equal(targetRows.SelectMany(r => ((VBuffer<float>)r[f]).DenseValues()), data.TargetFeatures.ToArray());
             Assert.Equal(sourceRows.Select(r => (long)(uint)r[l] - 1), data.SourceLabels);
             Assert.Equal(targetRows.Select(r => (uint)r[l] == 0 ? -1L : (uint)r[l] - 1), data.TargetLabels);
         }

@@ -6,17 +6,20 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.DomainAdaptation.Data
 {
     /// <summary>
-    /// The training rows of both domains, read once from the <see cref="IDataView"/> into contiguous buffers
-    /// (row-major features, 0-based class indices), so that training samples batches from memory.
+    /// The training rows of both domains, read once from the <see cref="IDataView"/>: features in libtorch memory, as bytes
+    /// when they are integers in 0–255 (see <see cref="FeatureStore"/>), and 0-based class indices, so that training samples
+    /// batches from memory. Disposing it frees the features of the data <see cref="Read"/> made (selections share them).
     /// </summary>
-    internal sealed class DomainData
+    internal sealed class DomainData : IDisposable
     {
+        private FeatureStore[] _owned = Array.Empty<FeatureStore>();
+
         public int FeatureSize { get; init; }
         public int ClassCount { get; init; }
-        public float[] SourceFeatures { get; init; }
+        public FeatureRows SourceFeatures { get; init; }
         public long[] SourceLabels { get; init; }
         public int SourceCount { get; init; }
-        public float[] TargetFeatures { get; init; }
+        public FeatureRows TargetFeatures { get; init; }
         /// <summary>0-based class of each target row, -1 where the row has no label.</summary>
         public long[] TargetLabels { get; init; }
         public int TargetCount { get; init; }
@@ -24,80 +27,95 @@ namespace Microsoft.ML.DomainAdaptation.Data
         /// <summary>
         /// Reads the feature, label and domain columns with one cursor. Rejects, naming the column and row, what cannot
         /// be trained on: non-finite features, source rows without a label, and data without rows of both domains.
-        /// Rows are numbered as users count them: the first row of the view is row 1.
+        /// Rows are numbered as users count them: the first row of the view is row 1. <paramref name="chunkElements"/> and
+        /// <paramref name="allowBytes"/> are the storage's knobs (<see cref="FeatureStore"/>), for tests.
         /// </summary>
-        public static DomainData Read(IDataView data, string featureColumn, string labelColumn, string domainColumn, int featureSize, int classCount)
+        public static DomainData Read(IDataView data, string featureColumn, string labelColumn, string domainColumn, int featureSize, int classCount,
+            int chunkElements = FeatureStore.DefaultChunkElements, bool allowBytes = true)
         {
             var schema = data.Schema;
             var features = schema[featureColumn];
             var label = schema[labelColumn];
             var domain = schema[domainColumn];
-            var source = new GrowableBuffer(featureSize, featureColumn);
-            var target = new GrowableBuffer(featureSize, featureColumn);
+            var source = new FeatureStore(featureSize, chunkElements, allowBytes);
+            var target = new FeatureStore(featureSize, chunkElements, allowBytes);
             var sourceLabels = new List<long>();
             var targetLabels = new List<long>();
-
-            using (var cursor = data.GetRowCursor(new[] { features, label, domain }))
+            var dense = new float[featureSize];
+            try
             {
-                var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
-                var getLabel = cursor.GetGetter<uint>(label);
-                var getDomain = cursor.GetGetter<bool>(domain);
-                VBuffer<float> row = default;
-                uint key = 0;
-                bool isTarget = false;
-                long rowNumber = 0; // 1-based row number, as in messages
-                while (cursor.MoveNext())
+                using (var cursor = data.GetRowCursor(new[] { features, label, domain }))
                 {
-                    rowNumber++;
-                    getFeatures(ref row);
-                    getLabel(ref key);
-                    getDomain(ref isTarget);
-                    if (row.Length != featureSize)
-                        throw new InvalidOperationException(
-                            $"Row {rowNumber} of feature column '{featureColumn}' has {row.Length} values, expected {featureSize}.");
-                    if (key > classCount)
-                        throw new InvalidOperationException(
-                            $"Row {rowNumber} of label column '{labelColumn}' has key {key}, outside the label's {classCount} classes.");
-                    var span = (isTarget ? target : source).Append(row);
-                    for (int i = 0; i < span.Length; i++)
+                    var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
+                    var getLabel = cursor.GetGetter<uint>(label);
+                    var getDomain = cursor.GetGetter<bool>(domain);
+                    VBuffer<float> row = default;
+                    uint key = 0;
+                    bool isTarget = false;
+                    long rowNumber = 0; // 1-based row number, as in messages
+                    while (cursor.MoveNext())
                     {
-                        if (!float.IsFinite(span[i]))
+                        rowNumber++;
+                        getFeatures(ref row);
+                        getLabel(ref key);
+                        getDomain(ref isTarget);
+                        if (row.Length != featureSize)
                             throw new InvalidOperationException(
-                                $"Row {rowNumber} of feature column '{featureColumn}' has the non-finite value {span[i]} in slot {i}; replace or remove missing values before training (e.g. with ReplaceMissingValues).");
-                    }
-                    if (isTarget)
-                    {
-                        targetLabels.Add(key == 0 ? -1 : key - 1);
-                    }
-                    else
-                    {
-                        if (key == 0)
+                                $"Row {rowNumber} of feature column '{featureColumn}' has {row.Length} values, expected {featureSize}.");
+                        if (key > classCount)
                             throw new InvalidOperationException(
-                                $"Row {rowNumber} is a source row (domain column '{domainColumn}' is false) with a missing value in label column '{labelColumn}'; every source row needs a label.");
-                        sourceLabels.Add(key - 1);
+                                $"Row {rowNumber} of label column '{labelColumn}' has key {key}, outside the label's {classCount} classes.");
+                        row.CopyTo(dense);
+                        for (int i = 0; i < dense.Length; i++)
+                        {
+                            if (!float.IsFinite(dense[i]))
+                                throw new InvalidOperationException(
+                                    $"Row {rowNumber} of feature column '{featureColumn}' has the non-finite value {dense[i]} in slot {i}; replace or remove missing values before training (e.g. with ReplaceMissingValues).");
+                        }
+                        (isTarget ? target : source).Append(dense);
+                        if (isTarget)
+                        {
+                            targetLabels.Add(key == 0 ? -1 : key - 1);
+                        }
+                        else
+                        {
+                            if (key == 0)
+                                throw new InvalidOperationException(
+                                    $"Row {rowNumber} is a source row (domain column '{domainColumn}' is false) with a missing value in label column '{labelColumn}'; every source row needs a label.");
+                            sourceLabels.Add(key - 1);
+                        }
                     }
                 }
+
+                source.Complete();
+                target.Complete();
+                if (sourceLabels.Count == 0)
+                    throw new InvalidOperationException($"The data has no source rows (rows whose domain column '{domainColumn}' is false); domain adaptation needs labeled source rows.");
+                if (targetLabels.Count == 0)
+                    throw new InvalidOperationException($"The data has no target rows (rows whose domain column '{domainColumn}' is true); combine source and target with mlContext.Data.CombineDomains.");
+                var distinct = new HashSet<long>(sourceLabels);
+                if (distinct.Count < 2)
+                    throw new InvalidOperationException($"The source rows of label column '{labelColumn}' hold a single class; a classifier needs at least two.");
+
+                return new DomainData
+                {
+                    FeatureSize = featureSize,
+                    ClassCount = classCount,
+                    SourceFeatures = new FeatureRows(source),
+                    SourceLabels = sourceLabels.ToArray(),
+                    SourceCount = sourceLabels.Count,
+                    TargetFeatures = new FeatureRows(target),
+                    TargetLabels = targetLabels.ToArray(),
+                    TargetCount = targetLabels.Count,
+                    _owned = new[] { source, target },
+                };
             }
-
-            if (sourceLabels.Count == 0)
-                throw new InvalidOperationException($"The data has no source rows (rows whose domain column '{domainColumn}' is false); domain adaptation needs labeled source rows.");
-            if (targetLabels.Count == 0)
-                throw new InvalidOperationException($"The data has no target rows (rows whose domain column '{domainColumn}' is true); combine source and target with mlContext.Data.CombineDomains.");
-            var distinct = new HashSet<long>(sourceLabels);
-            if (distinct.Count < 2)
-                throw new InvalidOperationException($"The source rows of label column '{labelColumn}' hold a single class; a classifier needs at least two.");
-
-            return new DomainData
+            catch
             {
-                FeatureSize = featureSize,
-                ClassCount = classCount,
-                SourceFeatures = source.ToArray(),
-                SourceLabels = sourceLabels.ToArray(),
-                SourceCount = sourceLabels.Count,
-                TargetFeatures = target.ToArray(),
-                TargetLabels = targetLabels.ToArray(),
-                TargetCount = targetLabels.Count,
-            };
+                source.Dispose();
+                target.Dispose();
+                throw;
+            }
         }
 
         /// <summary>
@@ -128,50 +146,19 @@ namespace Microsoft.ML.DomainAdaptation.Data
         {
             FeatureSize = FeatureSize,
             ClassCount = ClassCount,
-            SourceFeatures = Rows(SourceFeatures, sourceRows),
+            SourceFeatures = SourceFeatures.Select(sourceRows),
             SourceLabels = sourceRows.Select(r => SourceLabels[r]).ToArray(),
             SourceCount = sourceRows.Length,
-            TargetFeatures = Rows(TargetFeatures, targetRows),
+            TargetFeatures = TargetFeatures.Select(targetRows),
             TargetLabels = targetRows.Select(r => TargetLabels[r]).ToArray(),
             TargetCount = targetRows.Length,
         };
 
-        private float[] Rows(float[] features, int[] rows)
+        public void Dispose()
         {
-            var result = new float[(long)rows.Length * FeatureSize];
-            for (int i = 0; i < rows.Length; i++)
-                Array.Copy(features, (long)rows[i] * FeatureSize, result, (long)i * FeatureSize, FeatureSize);
-            return result;
-        }
-
-        /// <summary>Appends dense rows of a fixed width to one growing float array.</summary>
-        private sealed class GrowableBuffer
-        {
-            private readonly int _width;
-            private readonly string _column;
-            private float[] _values = new float[1024];
-            private long _length;
-
-            public GrowableBuffer(int width, string column)
-            {
-                _width = width;
-                _column = column;
-            }
-
-            public Span<float> Append(in VBuffer<float> row)
-            {
-                if (_length + _width > Array.MaxLength)
-                    throw new InvalidOperationException(
-                        $"Feature column '{_column}' holds more than {Array.MaxLength:N0} values in one domain, more than training reads into memory; sample fewer rows.");
-                if (_length + _width > _values.Length)
-                    Array.Resize(ref _values, (int)Math.Min(Array.MaxLength, Math.Max(_values.Length * 2L, _length + _width)));
-                var span = _values.AsSpan((int)_length, _width);
-                row.CopyTo(span);
-                _length += _width;
-                return span;
-            }
-
-            public float[] ToArray() => _values.AsSpan(0, (int)_length).ToArray();
+            foreach (var store in _owned)
+                store.Dispose();
+            _owned = Array.Empty<FeatureStore>();
         }
     }
 }

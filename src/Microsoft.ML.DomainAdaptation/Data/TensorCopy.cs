@@ -18,6 +18,14 @@ namespace Microsoft.ML.DomainAdaptation.Data
             return result;
         }
 
+        /// <summary>A byte (uint8) tensor holding a copy of <paramref name="values"/>, for the same reason.</summary>
+        public static Tensor FromSpan(ReadOnlySpan<byte> values, long rows, long columns)
+        {
+            var result = empty(rows, columns, dtype: ScalarType.Byte);
+            result.data<byte>().CopyFrom(values, 0, 0);
+            return result;
+        }
+
         /// <summary>A long tensor holding a copy of <paramref name="values"/>.</summary>
         public static Tensor FromSpan(ReadOnlySpan<long> values)
         {

@@ -83,7 +83,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             return coral * _options.CoralWeight;
         }
 
-        public override void CompleteTraining(Tensor sourceFeatures, Tensor targetFeatures)
+        public override void CompleteTraining(Data.FeatureRows sourceFeatures, Data.FeatureRows targetFeatures)
         {
             var layers = Network.modules().OfType<BatchNorm>().ToArray();
             if (layers.Length == 0)
@@ -95,7 +95,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 layer.momentum = null;
             }
             Network.train();
-            long rows = targetFeatures.shape[0];
+            long rows = targetFeatures.Count;
             long start = 0;
             while (start < rows)
             {
@@ -104,7 +104,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 // A last chunk of one row has no batch statistics: it joins this one.
                 if (rows - start - length == 1)
                     length++;
-                Network.backbone.forward(targetFeatures.narrow(0, start, length));
+                Network.backbone.forward(targetFeatures.Rows(start, length));
                 start += length;
             }
             Network.eval();

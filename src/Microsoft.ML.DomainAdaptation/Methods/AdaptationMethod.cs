@@ -212,7 +212,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         /// Called once after the last step with every training row of each domain (e.g. AdaBN re-estimates the
         /// normalisation statistics on the target). Default: nothing.
         /// </summary>
-        public virtual void CompleteTraining(Tensor sourceFeatures, Tensor targetFeatures)
+        public virtual void CompleteTraining(Data.FeatureRows sourceFeatures, Data.FeatureRows targetFeatures)
         {
         }
 

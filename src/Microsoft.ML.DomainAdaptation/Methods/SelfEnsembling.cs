@@ -128,7 +128,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         public override ScoringNetwork PredictingNetwork => _teacher ?? Network;
 
         /// <summary>Prediction by the teacher: its weights go into the network the transformer keeps.</summary>
-        public override void CompleteTraining(Tensor sourceFeatures, Tensor targetFeatures)
+        public override void CompleteTraining(Data.FeatureRows sourceFeatures, Data.FeatureRows targetFeatures)
         {
             if (_teacher is not null)
                 TeacherWeights.Copy(_teacher, Network);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Microsoft.ML.DomainAdaptation.Onnx;
@@ -49,7 +50,14 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         /// The normaliser of <paramref name="kind"/> for images of <paramref name="image"/>; per-channel statistics are computed
         /// (in double precision) over every pixel of the rows of <paramref name="features"/> (each list: rows × C·H·W values).
         /// </summary>
-        public static InputNormalizerSpec Create(InputNormalizationKind kind, ImageShape image, params float[][] features)
+        public static InputNormalizerSpec Create(InputNormalizationKind kind, ImageShape image, params float[][] features) =>
+            Create(kind, image, (IEnumerable<float[]>)features);
+
+        /// <summary>
+        /// The same, from blocks of whole rows read twice in order (e.g. <see cref="Data.FeatureRows.Blocks"/>: the rows need not
+        /// be floats in memory all at once); sums run in the same order as over one array.
+        /// </summary>
+        public static InputNormalizerSpec Create(InputNormalizationKind kind, ImageShape image, IEnumerable<float[]> features)
         {
             if (kind != InputNormalizationKind.PerChannelDataset)
                 return kind == InputNormalizationKind.None ? None : new InputNormalizerSpec(kind, Array.Empty<float>(), Array.Empty<float>());

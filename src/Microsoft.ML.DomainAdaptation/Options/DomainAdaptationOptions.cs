@@ -203,7 +203,8 @@ namespace Microsoft.ML.DomainAdaptation
             if (InputNormalization == InputNormalizationKind.None)
                 return spec;
             CheckInputNormalization(spec.Backbone);
-            return spec with { Input = Networks.InputNormalizerSpec.Create(InputNormalization, spec.Backbone.Image.Value, data.SourceFeatures, data.TargetFeatures) };
+            return spec with { Input = Networks.InputNormalizerSpec.Create(InputNormalization, spec.Backbone.Image.Value,
+                data.SourceFeatures.Blocks().Concat(data.TargetFeatures.Blocks())) };
         }
 
         /// <summary>True when the method trains with the shared step, which adds the <see cref="AddOns"/>.</summary>

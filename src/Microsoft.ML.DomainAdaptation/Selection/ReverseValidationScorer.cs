@@ -85,7 +85,7 @@ namespace Microsoft.ML.DomainAdaptation
                 ?? throw SchemaErrors.MissingColumn(nameof(context.Training), "label", o.LabelColumnName);
             int classCount = checked((int)((KeyDataViewType)label.Type).Count);
             int featureSize = ((VectorDataViewType)schema[o.FeatureColumnName].Type).Size;
-            var data = DomainData.Read(context.Training, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
+            using var data = DomainData.Read(context.Training, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
             if (targetPseudoLabels.Length != data.TargetCount || targetPseudoLabels.Any(l => l < 0 || l >= classCount))
                 throw new ArgumentException($"Expected one pseudo-label in [0, {classCount}) per target training row ({data.TargetCount}); got {targetPseudoLabels.Length}.", nameof(targetPseudoLabels));
 

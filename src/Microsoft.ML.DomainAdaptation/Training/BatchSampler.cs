@@ -1,15 +1,16 @@
 using System;
+using Microsoft.ML.DomainAdaptation.Data;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.DomainAdaptation.Training
 {
     /// <summary>
-    /// Draws fixed-size batches of one domain from its rows held as one tensor: a new random permutation each epoch,
-    /// the remainder of an epoch dropped (as PyTorch's DataLoader with drop_last).
+    /// Draws fixed-size batches of one domain from its rows (<see cref="FeatureRows"/>: only a batch's rows become floats): a
+    /// new random permutation each epoch, the remainder of an epoch dropped (as PyTorch's DataLoader with drop_last).
     /// </summary>
     internal sealed class BatchSampler : IDisposable
     {
-        private readonly Tensor _features;
+        private readonly FeatureRows _features;
         private readonly Tensor _labels;
         private readonly int _batchSize;
         private readonly Random _random;
@@ -17,28 +18,28 @@ namespace Microsoft.ML.DomainAdaptation.Training
         private readonly long[] _batch;
         private int _next;
 
-        public BatchSampler(Tensor features, Tensor labels, int batchSize, Random random)
+        public BatchSampler(FeatureRows features, Tensor labels, int batchSize, Random random)
         {
             _features = features;
             _labels = labels;
             _batchSize = batchSize;
             _random = random;
-            _order = new long[features.shape[0]];
+            _order = new long[features.Count];
             _batch = new long[batchSize];
             for (int i = 0; i < _order.Length; i++)
                 _order[i] = i;
             _next = _order.Length;
         }
 
-        /// <summary>All rows' features (rows × features).</summary>
-        public Tensor Features => _features;
+        /// <summary>All rows' features.</summary>
+        public FeatureRows Features => _features;
 
         /// <summary>The next batch's features and labels (created in the caller's dispose scope).</summary>
         public (Tensor Features, Tensor Labels) Next()
         {
             Advance();
             using var index = tensor(_batch);
-            return (_features.index_select(0, index), _labels.index_select(0, index));
+            return (_features.Gather(_batch), _labels.index_select(0, index));
         }
 
         /// <summary>Draws the next batch's rows without gathering them (a resumed training replays its samplers this way).</summary>
@@ -55,10 +56,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             _next += _batchSize;
         }
 
-        public void Dispose()
-        {
-            _features.Dispose();
-            _labels.Dispose();
-        }
+        /// <summary>Frees the labels; the features belong to their <see cref="DomainData"/>.</summary>
+        public void Dispose() => _labels.Dispose();
     }
 }

@@ -69,11 +69,10 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 using var restore = new ThreadRestore(restoreThreads);
                 method.MoveTo(device);
                 method.CreateOptimizers();
-                using var source = new BatchSampler(
-                    On(device, TensorCopy.FromSpan(data.SourceFeatures, data.SourceCount, data.FeatureSize)),
+                // Features stay where DomainData holds them (bytes when they are 0–255); each batch goes to the device as floats.
+                using var source = new BatchSampler(data.SourceFeatures.On(device),
                     On(device, TensorCopy.FromSpan(data.SourceLabels)), options.BatchSize, new Random(random.Next()));
-                using var target = new BatchSampler(
-                    On(device, TensorCopy.FromSpan(data.TargetFeatures, data.TargetCount, data.FeatureSize)),
+                using var target = new BatchSampler(data.TargetFeatures.On(device),
                     On(device, TensorCopy.FromSpan(data.TargetLabels)), options.BatchSize, new Random(random.Next()));
 
                 // Its own generator (seeded apart from the add-ons' and self-ensembling's), so libtorch's default stream is as without it.
@@ -146,10 +145,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
         private static BatchSampler LabeledTargetSampler(DomainData data, int batchSize, Random random, Device device)
         {
             var rows = Enumerable.Range(0, data.TargetCount).Where(i => data.TargetLabels[i] >= 0).ToArray();
-            var features = new float[rows.Length * data.FeatureSize];
-            for (int i = 0; i < rows.Length; i++)
-                Array.Copy(data.TargetFeatures, (long)rows[i] * data.FeatureSize, features, (long)i * data.FeatureSize, data.FeatureSize);
-            return new BatchSampler(On(device, TensorCopy.FromSpan(features, rows.Length, data.FeatureSize)),
+            return new BatchSampler(data.TargetFeatures.Select(rows).On(device),
                 On(device, TensorCopy.FromSpan(rows.Select(i => data.TargetLabels[i]).ToArray())), Math.Min(batchSize, rows.Length), random);
         }
 

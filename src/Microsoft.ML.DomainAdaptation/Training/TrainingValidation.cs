@@ -113,8 +113,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
             ValidationSet set;
             try
             {
-                var (sourceEmbeddings, sourceProbabilities) = Outputs(network, _heldOut.SourceFeatures, _heldOut.SourceCount, _heldOut.FeatureSize);
-                var (targetEmbeddings, targetProbabilities) = Outputs(network, _heldOut.TargetFeatures, _heldOut.TargetCount, _heldOut.FeatureSize);
+                var (sourceEmbeddings, sourceProbabilities) = Outputs(network, _heldOut.SourceFeatures);
+                var (targetEmbeddings, targetProbabilities) = Outputs(network, _heldOut.TargetFeatures);
                 set = new ValidationSet(sourceEmbeddings, sourceProbabilities, _heldOut.SourceLabels.Select(l => (int)l).ToArray(), targetEmbeddings, targetProbabilities);
             }
             finally
@@ -159,8 +159,9 @@ namespace Microsoft.ML.DomainAdaptation.Training
             _best = network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().DetachFromDisposeScope());
         }
 
-        private static (float[][] Embeddings, float[][] Probabilities) Outputs(ScoringNetwork network, float[] features, int rows, int width)
+        private static (float[][] Embeddings, float[][] Probabilities) Outputs(ScoringNetwork network, FeatureRows features)
         {
+            int rows = features.Count;
             var embeddings = new float[rows][];
             var probabilities = new float[rows][];
             var device = network.classifier.parameters().First().device;
@@ -168,7 +169,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             {
                 using var scope = NewDisposeScope();
                 int count = Math.Min(ScoringBatch, rows - start);
-                var input = TensorCopy.FromSpan(features.AsSpan(start * width, count * width), count, width).to(device);
+                var input = features.Rows(start, count).to(device);
                 var (embedding, probability) = network.Score(input);
                 var e = embedding.cpu().data<float>().ToArray();
                 var p = probability.cpu().data<float>().ToArray();

@@ -81,7 +81,7 @@ namespace Microsoft.ML.DomainAdaptation
             var (featureSize, classCount, classNames) = CheckInput(input.Schema);
             Training.TrainingDevice.Resolve(_options.Device); // before reading any row: a missing GPU fails at once
             var o = _options;
-            var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
+            using var data = DomainData.Read(input, o.FeatureColumnName, o.LabelColumnName, o.DomainColumnName, featureSize, classCount);
             return Train(data, classNames);
         }
 
