@@ -100,31 +100,27 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             return model.Transform(view).GetColumn<VBuffer<float>>("Score").SelectMany(v => v.DenseValues()).ToArray();
         }
 
-        // Recorded with the build of main at 83b5ea5 (features read into one float array, then one float tensor), by this test's
-        // public Fit on the same rows and options, on this project's machine: the byte storage must give these bits exactly.
-        // (At c6eb44a, before main's inference-mode max pooling changed the last bits of the scores, both matched too.)
-        // (The fractional rows, every value + 0.5, give the same bits: the per-channel standardisation removes the shift.)
-        private static readonly Dictionary<string, float[]> RecordedBeforeByteStorage = new()
-        {
-            ["DANN integral"] = new[] { 0.9499388f, 0.050061226f, 0.67992574f, 0.32007426f, 0.9539207f, 0.04607928f, 0.7048648f, 0.29513517f, 0.9438587f, 0.056141287f, 0.69137233f, 0.30862767f },
-            ["DANN fractional"] = new[] { 0.9499388f, 0.050061226f, 0.67992574f, 0.32007426f, 0.9539207f, 0.04607928f, 0.7048648f, 0.29513517f, 0.9438587f, 0.056141287f, 0.69137233f, 0.30862767f },
-            ["AdaBN integral"] = new[] { 0.8120332f, 0.1879668f, 0.113487214f, 0.8865128f, 0.7887984f, 0.21120161f, 0.13797508f, 0.86202496f, 0.8761565f, 0.12384352f, 0.104628526f, 0.89537144f },
-            ["AdaBN fractional"] = new[] { 0.8120332f, 0.1879668f, 0.113487214f, 0.8865128f, 0.7887984f, 0.21120161f, 0.13797508f, 0.86202496f, 0.8761565f, 0.12384352f, 0.104628526f, 0.89537144f },
-        };
-
+        // Integral rows take the byte storage, the same rows + 0.5 the float storage; the per-channel standardisation removes
+        // the shift, so both trainings must give the same bits. (When the byte storage landed, both also reproduced, bit for bit,
+        // the scores of the previous build, which held every row as floats: recorded on this project's AMD EPYC machine, not
+        // kept here because libtorch's kernels, hence the last bits, depend on the CPU.)
         [Theory]
-        [InlineData("DANN", false)]
-        [InlineData("DANN", true)]
-        [InlineData("AdaBN", false)]
-        [InlineData("AdaBN", true)]
-        public void TrainingGivesTheScoresOfTheFloatArrayStorageBitForBit(string method, bool fractional)
+        [InlineData("DANN")]
+        [InlineData("AdaBN")]
+        public void ByteAndFloatStorageTrainTheSameBits(string method)
         {
-            var ml = new MLContext(seed: 0);
-            var rows = Images(fractional);
-            var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DomainAdapt(Options(method))).Fit(ml.Data.LoadFromEnumerable(rows));
-            var scores = Scores(ml, model, rows);
-            string key = $"{method} {(fractional ? "fractional" : "integral")}";
-            Assert.Equal(RecordedBeforeByteStorage[key], scores);
+            float[] Train(bool fractional)
+            {
+                var ml = new MLContext(seed: 0);
+                var rows = Images(fractional);
+                var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DomainAdapt(Options(method))).Fit(ml.Data.LoadFromEnumerable(rows));
+                return Scores(ml, model, rows);
+            }
+            var bytes = Train(fractional: false);
+            var floats = Train(fractional: true);
+            Assert.Equal(12, bytes.Length);
+            Assert.Contains(bytes, p => p > 0.6f); // a trained model, not a constant
+            Assert.Equal(floats, bytes);
         }
     }
 }
