@@ -70,6 +70,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             if (kind == "ResNet")
                 return new ResNetBackboneOptions { ImageSize = Side, EmbeddingSize = 32 };
+            if (kind == "ResNet without stem pooling")
+                return new ResNetBackboneOptions { ImageSize = Side, EmbeddingSize = 32, StemPooling = false };
             string path = _folder.File("small.onnx");
             File.WriteAllBytes(path, OnnxBackboneImportTests.SmallCnn(seed: 2).ToByteArray());
             return new OnnxBackboneOptions { ModelPath = path, OutputName = "pool1", ImageSize = Side, EmbeddingSize = 32, Mean = new[] { 127.5f }, StandardDeviation = new[] { 64f } };
@@ -90,6 +92,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
         [Theory]
         [InlineData("ResNet")]
+        [InlineData("ResNet without stem pooling")]
         [InlineData("ONNX")]
         public void SavedModelReloadsBitIdenticalAndItsOnnxExportGivesTheSameScores(string kind)
         {
@@ -108,6 +111,12 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             if (backbone is OnnxBackboneOptions onnx)
                 File.Delete(onnx.ModelPath);
             var loaded = new MLContext(seed: 99).Model.Load(zip, out _);
+            if (backbone is ResNetBackboneOptions resNet)
+            {
+                // The stem's setting travels with the model (a pooled stem would score the same weights differently).
+                var reloaded = ((TransformerChain<ITransformer>)loaded).LastTransformer as DomainAdaptationTransformer;
+                Assert.Equal(resNet.StemPooling, ((ResNet)((PretrainedBackbone)reloaded.Network.backbone).trunk).StemPooling);
+            }
             Assert.Equal(scores, TestData.Column(loaded.Transform(data), "Score"));
             Assert.Equal(embeddings, TestData.Column(loaded.Transform(data), "Embedding"));
 

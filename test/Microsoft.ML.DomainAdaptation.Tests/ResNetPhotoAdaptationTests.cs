@@ -53,7 +53,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.True(sourceOnly.Source >= 0.85, $"source-only source accuracy {sourceOnly.Source:P1}");
             // AdaBN trains exactly as source-only (source batches alone); its adaptation is normalising with the target's
             // batch statistics afterwards, without which the two models are the same. Measured: 55.0 % against 27.2 %
-            // (source-only source accuracy 97.5 %); AdaBN+MCC reached 50.7 %, no better at this budget.
+            // (source-only source accuracy 97.5 %); AdaBN+MCC reached 50.7 % and AdaBN+MCC+ST 50.5 %, no better at this
+            // budget (at 1,000 steps AdaBN+MCC+ST gave 86.6 / 47.4 / 64.4 % over seeds 0–2: README's photo table).
             Assert.True(adaBn.Target >= sourceOnly.Target + 0.15, $"AdaBN {adaBn.Target:P1} is not 15 points above source-only {sourceOnly.Target:P1}");
         }
     }

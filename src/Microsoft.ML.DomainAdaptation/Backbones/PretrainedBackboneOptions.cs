@@ -104,6 +104,14 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public int FreezeStages = 0;
 
+        /// <summary>
+        /// Whether the stem ends with its 3×3 max pooling (stride 2), as in the pretrained network. false drops it: every stage
+        /// then works at twice the resolution (four times the compute; the weights are the same), so a 32 px image reaches the
+        /// last stage as 2 × 2 cells instead of 1 × 1, the usual change for small images. Saved with the model; ONNX export
+        /// follows it. Default: true.
+        /// </summary>
+        public bool StemPooling = true;
+
         internal override void Validate()
         {
             base.Validate();
@@ -123,7 +131,7 @@ namespace Microsoft.ML.DomainAdaptation
             var blocks = ResNet.BlockCounts(OnnxModelReader.ReadShared(WeightsPath, nameof(WeightsPath)), source);
             // p = feature / scale − offset; trunk channel c′ (B, G, R) = p − mean[c′].
             var input = new TrunkInputMapping(ChannelIndex(3, reverse: true), Enumerable.Repeat(1 / InputScale, 3).ToArray(), BgrMeans.Select(m => -InputOffset - m).ToArray());
-            return new ResNetBackboneSpec(shape, EmbeddingSize, input, blocks, FreezeStages) { WeightsPath = WeightsPath, LearningRateScale = BackboneLearningRateScale };
+            return new ResNetBackboneSpec(shape, EmbeddingSize, input, blocks, FreezeStages, StemPooling) { WeightsPath = WeightsPath, LearningRateScale = BackboneLearningRateScale };
         }
     }
 

@@ -106,17 +106,20 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         }
     }
 
-    /// <summary>The ResNet backbone: blocks per stage and frozen stages (<see cref="ResNetBackboneOptions"/>).</summary>
+    /// <summary>The ResNet backbone: blocks per stage, frozen stages and the stem's pooling (<see cref="ResNetBackboneOptions"/>).</summary>
     [BackboneKind("ResNet")]
-    internal sealed record ResNetBackboneSpec(ImageShape Shape, int Embedding, TrunkInputMapping Input, int[] Blocks, int FreezeStages)
+    internal sealed record ResNetBackboneSpec(ImageShape Shape, int Embedding, TrunkInputMapping Input, int[] Blocks, int FreezeStages, bool StemPooling = true)
         : PretrainedBackboneSpec(Shape, Embedding, Input)
     {
+        // Saved in the frozen-stage count's bit 8, so model files from before the option (bit clear: pooling) read as they were.
+        private const int NoStemPoolingFlag = 1 << 8;
+
         /// <summary>The ONNX file of the pretrained weights (training only).</summary>
         public string WeightsPath { get; init; }
 
         protected override (nn.Module<Tensor, Tensor>, int) CreateTrunk(bool pretrained)
         {
-            var network = new ResNet(Blocks);
+            var network = new ResNet(Blocks, StemPooling);
             if (pretrained && WeightsPath is not null)
                 network.LoadOnnxWeights(OnnxModelReader.ReadShared(WeightsPath, nameof(ResNetBackboneOptions.WeightsPath)), $"{nameof(ResNetBackboneOptions.WeightsPath)} ('{WeightsPath}')");
             return (network, ResNet.FeatureSize);
@@ -137,7 +140,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             writer.Write(Blocks.Length);
             foreach (int b in Blocks)
                 writer.Write(b);
-            writer.Write(FreezeStages);
+            writer.Write(FreezeStages | (StemPooling ? 0 : NoStemPoolingFlag));
         }
 
         public static BackboneSpec Read(BinaryReader reader)
@@ -147,7 +150,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             if (count != ResNet.StageCount)
                 throw new InvalidDataException($"The model's ResNet backbone description is invalid: {count} stages.");
             var blocks = Enumerable.Range(0, count).Select(_ => reader.ReadInt32()).ToArray();
-            return new ResNetBackboneSpec(shape, embedding, input, blocks, reader.ReadInt32());
+            int frozen = reader.ReadInt32();
+            return new ResNetBackboneSpec(shape, embedding, input, blocks, frozen & ~NoStemPoolingFlag, (frozen & NoStemPoolingFlag) == 0);
         }
 
         public override void CheckRead()
@@ -157,7 +161,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
                 throw new InvalidDataException($"The model's ResNet backbone description is invalid: {this}.");
         }
 
-        public override string ToString() => $"ResNet [{string.Join(", ", Blocks)}] {Shape} → {Embedding}, {FreezeStages} frozen stages";
+        public override string ToString() => $"ResNet [{string.Join(", ", Blocks)}] {Shape} → {Embedding}, {FreezeStages} frozen stages{(StemPooling ? "" : ", no stem pooling")}";
     }
 
     /// <summary>An imported ONNX CNN: its graph without the weights, its output and width (<see cref="OnnxBackboneOptions"/>).</summary>

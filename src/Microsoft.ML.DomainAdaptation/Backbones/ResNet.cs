@@ -18,7 +18,9 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
     /// ResNet-18 has { 2, 2, 2, 2 } blocks; ML.NET's ImageNet-trained ResNet18.onnx (converted from CNTK) has
     /// { 2, 2, 2, 3 } (22 convolutions), which <see cref="BlockCounts(ModelProto, string)"/> reads from the graph.
     /// Module names follow torchvision's <c>resnet18</c> (conv1, bn1, layer1.0.conv1, …, layer2.0.downsample.0).
-    /// Input: N×3×H×W; global pooling makes the output size-independent (any side from 32 up).
+    /// Input: N×3×H×W; global pooling makes the output size-independent (any side from 32 up). Without the stem's max
+    /// pooling (<see cref="StemPooling"/> false) every stage works at twice the resolution, four times the cost: a 32 px
+    /// image then reaches the last stage as 2 × 2 cells instead of 1 × 1 (the usual change for CIFAR-sized inputs).
     /// </summary>
     /// <remarks>
     /// Padding is torchvision's (symmetric). CNTK padded strided layers at the start only (pads 3/2 for the stem, 1/0 for
@@ -31,15 +33,20 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
         public const int StageCount = 4;
         internal static readonly int[] Widths = { 64, 128, 256, 512 };
         private readonly int[] _blocks;
+        private readonly bool _stemPooling;
 
         public readonly Conv2d conv1;
         public readonly BatchNorm2d bn1;
         public readonly Sequential layer1, layer2, layer3, layer4;
 
-        /// <summary>A ResNet with <paramref name="blocks"/> basic blocks per stage (default: ResNet-18's { 2, 2, 2, 2 }).</summary>
-        public ResNet(int[] blocks = null) : base(nameof(ResNet))
+        /// <summary>
+        /// A ResNet with <paramref name="blocks"/> basic blocks per stage (default: ResNet-18's { 2, 2, 2, 2 }), with the stem's
+        /// max pooling unless <paramref name="stemPooling"/> is false (the weights are the same either way).
+        /// </summary>
+        public ResNet(int[] blocks = null, bool stemPooling = true) : base(nameof(ResNet))
         {
             _blocks = blocks ?? new[] { 2, 2, 2, 2 };
+            _stemPooling = stemPooling;
             if (_blocks.Length != StageCount || _blocks.Any(b => b < 1))
                 throw new ArgumentException($"A ResNet has {StageCount} stages of at least one block; got [{string.Join(", ", _blocks)}].", nameof(blocks));
             conv1 = Conv2d(3, 64, kernel_size: (7, 7), stride: (2, 2), padding: (3, 3), bias: false);
@@ -53,6 +60,9 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
 
         /// <summary>Basic blocks per stage.</summary>
         public IReadOnlyList<int> Blocks => _blocks;
+
+        /// <summary>Whether the stem ends with the 3×3 max pooling of stride 2.</summary>
+        public bool StemPooling => _stemPooling;
 
         /// <summary>
         /// The blocks per stage of a ResNet ONNX graph of basic blocks: its 3×3 convolutions of each stage's width, two per
@@ -82,7 +92,8 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
         {
             using var scope = NewDisposeScope();
             var x = functional.relu(bn1.forward(conv1.forward(input)));
-            x = functional.max_pool2d(x, new long[] { 3, 3 }, new long[] { 2, 2 }, new long[] { 1, 1 });
+            if (_stemPooling)
+                x = functional.max_pool2d(x, new long[] { 3, 3 }, new long[] { 2, 2 }, new long[] { 1, 1 });
             x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
             return functional.adaptive_avg_pool2d(x, new long[] { 1, 1 }).flatten(1).MoveToOuterDisposeScope();
         }
@@ -136,14 +147,15 @@ namespace Microsoft.ML.DomainAdaptation.Backbones
 
         /// <summary>
         /// Writes the network into <paramref name="graph"/> in inference form (Conv, BatchNormalization with the running
-        /// statistics, Relu, MaxPool, Add, GlobalAveragePool, Flatten) from the N×3×H×W value <paramref name="input"/>;
+        /// statistics, Relu, MaxPool unless <see cref="StemPooling"/> is false, Add, GlobalAveragePool, Flatten) from the N×3×H×W value <paramref name="input"/>;
         /// returns the N×512 output. Names of the initializers start with <paramref name="prefix"/>.
         /// </summary>
         public string ExportOnnx(OnnxGraph graph, string input, string prefix)
         {
             string x = ConvNorm(graph, input, conv1, bn1, $"{prefix}conv1", $"{prefix}bn1", 7, 2, 3);
             x = graph.Node("Relu", new[] { x });
-            x = graph.Node("MaxPool", new[] { x }, attributes: new (string, object)[] { ("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }) });
+            if (_stemPooling)
+                x = graph.Node("MaxPool", new[] { x }, attributes: new (string, object)[] { ("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }) });
             for (int s = 0; s < StageCount; s++)
             {
                 for (int b = 0; b < _blocks[s]; b++)
