@@ -46,8 +46,7 @@ internal static class LayerProfile
         Layer("fc 768→100", () => randn(batch, 768), x => fc.forward(x), 768 * 100, batch);
     }
 
-    // The same logical N × C × H × W tensor with channels-last strides (TorchSharp has no memory_format argument).
-    private static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    private static Tensor ChannelsLast(Tensor x) => Microsoft.ML.DomainAdaptation.Networks.MaxPool2x2.ChannelsLast(x);
 
     private static Tensor SliceMaxPool(Tensor x)
     {

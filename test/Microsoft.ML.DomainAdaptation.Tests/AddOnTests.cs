@@ -138,7 +138,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var ml = new MLContext(seed: 0);
             var source = DigitsDomains.Load(ml, DigitsDomains.OptDigits, "train");
             var target = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv, "train");
-            var training = ml.Data.Cache(ml.Data.CombineDomains(source, ml.Transforms.DropColumns("Label").Fit(target).Transform(target)));
+            var training = TestData.UnlabeledTargetTraining(ml, source, target);
             var reports = new List<TrainingProgress>();
             var options = new VadaOptions
             {

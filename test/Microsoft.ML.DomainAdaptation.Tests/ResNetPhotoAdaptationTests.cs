@@ -26,7 +26,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var target = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv + DigitsDomains.PhotoSuffix, "train", Size, channels: 3);
             var sourceTest = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv, "test", Size, channels: 3);
             var targetTest = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv + DigitsDomains.PhotoSuffix, "test", Size, channels: 3);
-            var training = ml.Data.Cache(ml.Data.CombineDomains(source, ml.Transforms.DropColumns("Label").Fit(target).Transform(target)));
+            var training = TestData.UnlabeledTargetTraining(ml, source, target);
 
             (double Source, double Target) Fit(DomainAdaptationOptions options)
             {

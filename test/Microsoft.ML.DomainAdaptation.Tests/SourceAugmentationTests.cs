@@ -102,7 +102,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var context = new MLContext(seed: 0);
             var sourceTrain = DigitsDomains.Load(context, DigitsDomains.MnistOpenCv, "train");
             var targetTrain = DigitsDomains.Load(context, DigitsDomains.OptDigits, "train");
-            var training = context.Data.Cache(context.Data.CombineDomains(sourceTrain, context.Transforms.DropColumns("Label").Fit(targetTrain).Transform(targetTrain)));
+            var training = TestData.UnlabeledTargetTraining(context, sourceTrain, targetTrain);
             var test = context.Data.Cache(DigitsDomains.Load(context, DigitsDomains.OptDigits, "test"));
             double MeanAccuracy(AugmentationKind kind)
             {

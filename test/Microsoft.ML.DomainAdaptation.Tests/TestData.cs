@@ -36,6 +36,10 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             return rows;
         }
 
+        /// <summary>The training view of a source and a target collection: the target's labels dropped, both combined, cached.</summary>
+        public static IDataView UnlabeledTargetTraining(MLContext mlContext, IDataView source, IDataView target) =>
+            mlContext.Data.Cache(mlContext.Data.CombineDomains(source, mlContext.Transforms.DropColumns("Label").Fit(target).Transform(target)));
+
         public static IDataView BlobsView(MLContext mlContext, int perDomain = 128, float shift = 0.5f, int seed = 1)
             => mlContext.Data.LoadFromEnumerable(Blobs(perDomain, shift, seed));
 

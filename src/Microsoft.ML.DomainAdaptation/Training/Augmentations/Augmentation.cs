@@ -68,44 +68,27 @@ namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
         }
 
         /// <summary>The weak view of rows of flattened features (n × d), on their device.</summary>
-        public Tensor Weak(Tensor features)
-        {
-            using var scope = NewDisposeScope();
-            var result = _images
-                ? ImageAugmentation.Weak(AsImages(features), _generator).reshape(features.shape)
-                : VectorAugmentation.Weak(features, _generator);
-            return result.MoveToOuterDisposeScope();
-        }
+        public Tensor Weak(Tensor features) => Apply(features, ImageAugmentation.Weak, VectorAugmentation.Weak);
 
         /// <summary>The strong view of rows of flattened features (n × d), on their device.</summary>
-        public Tensor Strong(Tensor features)
-        {
-            using var scope = NewDisposeScope();
-            var result = _images
-                ? ImageAugmentation.Strong(AsImages(features), _generator).reshape(features.shape)
-                : VectorAugmentation.Strong(features, _generator);
-            return result.MoveToOuterDisposeScope();
-        }
+        public Tensor Strong(Tensor features) => Apply(features, ImageAugmentation.Strong, VectorAugmentation.Strong);
 
         /// <summary>The view <paramref name="kind"/> of rows of flattened features (n × d); the rows themselves for None.</summary>
-        public Tensor View(Tensor features, AugmentationKind kind)
+        public Tensor View(Tensor features, AugmentationKind kind) => kind switch
         {
-            switch (kind)
-            {
-                case AugmentationKind.None:
-                    return features;
-                case AugmentationKind.Weak:
-                    return Weak(features);
-                case AugmentationKind.Strong:
-                    return Strong(features);
-                case AugmentationKind.Resolution:
-                    if (!_images)
-                        return Weak(features);
-                    using (var scope = NewDisposeScope())
-                        return ImageAugmentation.Resolution(AsImages(features), _generator).reshape(features.shape).MoveToOuterDisposeScope();
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown augmentation.");
-            }
+            AugmentationKind.None => features,
+            AugmentationKind.Weak => Weak(features),
+            AugmentationKind.Strong => Strong(features),
+            AugmentationKind.Resolution => Apply(features, ImageAugmentation.Resolution, VectorAugmentation.Weak), // vectors have no resolution
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown augmentation."),
+        };
+
+        // One view: images as N × C × H × W and back to rows, plain vectors as they are; temporaries freed, the result in the caller's scope.
+        private Tensor Apply(Tensor features, Func<Tensor, Generator, Tensor> imageView, Func<Tensor, Generator, Tensor> vectorView)
+        {
+            using var scope = NewDisposeScope();
+            var result = _images ? imageView(AsImages(features), _generator).reshape(features.shape) : vectorView(features, _generator);
+            return result.MoveToOuterDisposeScope();
         }
 
         private Tensor AsImages(Tensor features) => features.reshape(features.shape[0], _imageShape[0], _imageShape[1], _imageShape[2]);
