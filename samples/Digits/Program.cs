@@ -43,7 +43,7 @@ if (args.Contains("--help") || args.Contains("-h"))
           --validation-scorer S  the criterion of --validate-every: TargetEntropy (default), SND, DEV, IWV, SourceAccuracy
           X+DIRT-T           as a method name: X (e.g. VADA), then DIRT-T refining its model for as many steps
           X+MCC, X+ST, X+ENT as a method name: X with a default MccAddOn, SelfTrainingAddOn or EntropyAddOn added
-                             (e.g. AdaBN+MCC+ST), where the library's names do not already combine them
+                             (e.g. AdaBN+MCC+ST; DomainAdaptationMethods.Create takes any such name)
         Methods (DomainAdaptationMethods.Names):
         """ + "\n  " + string.Join(", ", DomainAdaptationMethods.Names));
     return;
@@ -108,7 +108,7 @@ foreach (var (sourceName, targetName) in directions)
             Console.WriteLine($"run {run}/{runCount}: {sourceName} -> {targetName}, {method}, seed {seed}");
             // "X+DIRT-T": method X, then DIRT-T refining its model on the target for as many steps (README, Methods).
             bool refine = method.EndsWith(DirtTSuffix, StringComparison.OrdinalIgnoreCase);
-            var options = CreateMethod(refine ? method[..^DirtTSuffix.Length] : method);
+            var options = DomainAdaptationMethods.Create(refine ? method[..^DirtTSuffix.Length] : method);
             // Every method runs on the same backbone; a method's entry only chooses its normalisation (LeNet), the
             // pretrained ResNet always uses batch norm. The digits' pixels are in [−1, 1]: p / 127.5 − 1 for p in 0–255.
             options.Backbone = backbone == "lenet"
@@ -205,44 +205,9 @@ static ValidationScorer Scorer(string name)
 // A method's canonical name; "X+DIRT-T" (X then DIRT-T from its model) is the sample's own.
 static string CanonicalName(string name) =>
     name.EndsWith(DirtTSuffix, StringComparison.OrdinalIgnoreCase)
-        ? CanonicalMethodName(name[..^DirtTSuffix.Length]) + DirtTSuffix
-        : CanonicalMethodName(name);
+        ? DomainAdaptationMethods.CanonicalName(name[..^DirtTSuffix.Length]) + DirtTSuffix
+        : DomainAdaptationMethods.CanonicalName(name);
 
-// A library name, or one followed by add-ons the library's names do not combine ("AdaBN+MCC+ST": AdaBN+MCC with a
-// SelfTrainingAddOn; suffixes +MCC, +ST, +ENT, each a default add-on appended to AddOns in that order).
-static string CanonicalMethodName(string name)
-{
-    var addOn = DomainAdaptationMethods.Contains(name) ? null : SampleAddOn(name);
-    return addOn is null
-        ? DomainAdaptationMethods.CanonicalName(name) // the library's message lists the known names
-        : CanonicalMethodName(addOn.Value.BaseName) + "+" + addOn.Value.Suffix;
-}
-
-static DomainAdaptationOptions CreateMethod(string name)
-{
-    var addOn = DomainAdaptationMethods.Contains(name) ? null : SampleAddOn(name);
-    if (addOn is null)
-        return DomainAdaptationMethods.Create(name);
-    var options = CreateMethod(addOn.Value.BaseName);
-    options.AddOns.Add(addOn.Value.Create());
-    return options;
-}
-
-static (string BaseName, string Suffix, Func<AddOnLoss> Create)? SampleAddOn(string name)
-{
-    int plus = name.LastIndexOf('+');
-    if (plus <= 0)
-        return null;
-    string suffix = name[(plus + 1)..].ToUpperInvariant();
-    Func<AddOnLoss> create = suffix switch
-    {
-        "MCC" => () => new MccAddOn(),
-        "ST" => () => new SelfTrainingAddOn(),
-        "ENT" => () => new EntropyAddOn(),
-        _ => null,
-    };
-    return create is null ? null : (name[..plus], suffix, create);
-}
 
 partial class Program
 {

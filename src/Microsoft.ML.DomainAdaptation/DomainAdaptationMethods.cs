@@ -12,7 +12,9 @@ namespace Microsoft.ML.DomainAdaptation
     /// <remarks>
     /// Names are case-insensitive. A name "Method+X" is the method with an add-on loss in its
     /// <see cref="DomainAdaptationOptions.AddOns"/>: "+MCC" a default <see cref="MccAddOn"/> (minimum class confusion),
-    /// "+ST" a default <see cref="SelfTrainingAddOn"/> (FixMatch-style self-training). "SourceOnly+BN" and "AdaBN" train with batch
+    /// "+ST" a default <see cref="SelfTrainingAddOn"/> (FixMatch-style self-training), "+ENT" a default <see cref="EntropyAddOn"/>;
+    /// the suffixes stack on any name (e.g. "AdaBN+MCC+ST", appended in that order), beyond the combinations
+    /// <see cref="Names"/> lists. "SourceOnly+BN" and "AdaBN" train with batch
     /// normalisation in the backbone: their <see cref="DomainAdaptationOptions.Backbone"/> is the default MLP with
     /// <see cref="BackboneOptions.Normalization"/> = <see cref="NormalizationKind.BatchNorm"/>; keep that normalisation
     /// when you replace the backbone (e.g. by a <see cref="LeNetBackboneOptions"/>).
@@ -29,6 +31,7 @@ namespace Microsoft.ML.DomainAdaptation
         {
             ("MCC", () => new MccAddOn()),
             ("ST", () => new SelfTrainingAddOn()),
+            ("ENT", () => new EntropyAddOn()),
         };
 
         // In the order the samples' tables print them.
@@ -109,14 +112,30 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>True when <paramref name="name"/> is one of <see cref="Names"/> (case-insensitive).</summary>
         public static bool Contains(string name) => All.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
 
-        private static (string Name, Func<DomainAdaptationOptions> Create) Find(string name)
+        private static (string Name, Func<DomainAdaptationOptions> Create) Find(string name) =>
+            TryFind(name) ?? throw new ArgumentException(
+                $"Unknown domain adaptation method '{name}'; known methods: {string.Join(", ", All.Select(m => m.Name))} (each may take add-on suffixes {string.Join(", ", AddOns.Select(a => "+" + a.Suffix))}).", nameof(name));
+
+        // A listed name, or a name followed by an add-on suffix (recursively: "AdaBN+MCC+ST" is "AdaBN+MCC" with a self-training add-on).
+        private static (string Name, Func<DomainAdaptationOptions> Create)? TryFind(string name)
         {
             foreach (var method in All)
             {
                 if (string.Equals(method.Name, name, StringComparison.OrdinalIgnoreCase))
                     return method;
             }
-            throw new ArgumentException($"Unknown domain adaptation method '{name}'; known methods: {string.Join(", ", All.Select(m => m.Name))}.", nameof(name));
+            int plus = name.LastIndexOf('+');
+            if (plus <= 0)
+                return null;
+            var addOn = AddOns.FirstOrDefault(a => string.Equals(a.Suffix, name[(plus + 1)..], StringComparison.OrdinalIgnoreCase));
+            if (addOn.Create is null || TryFind(name[..plus]) is not { } baseMethod)
+                return null;
+            return ($"{baseMethod.Name}+{addOn.Suffix}", () =>
+            {
+                var options = baseMethod.Create();
+                options.AddOns.Add(addOn.Create());
+                return options;
+            });
         }
 
         private static (string, Func<DomainAdaptationOptions>) Combined(string method, string addOn)

@@ -140,6 +140,21 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void AddOnSuffixesStackOnAnyName()
+        {
+            var options = DomainAdaptationMethods.Create("adabn+mcc+st+ent");
+            Assert.IsType<AdaBnOptions>(options);
+            Assert.Equal(new[] { typeof(MccAddOn), typeof(SelfTrainingAddOn), typeof(EntropyAddOn) }, options.AddOns.Select(a => a.GetType()));
+            Assert.Equal(NormalizationKind.BatchNorm, options.Backbone.Normalization); // AdaBN's own defaults kept
+            Assert.Equal("AdaBN+MCC+ST+ENT", DomainAdaptationMethods.CanonicalName("adabn+mcc+st+ent"));
+            Assert.Equal("CDAN+E+ST", DomainAdaptationMethods.CanonicalName("cdan+e+st")); // "+E" is part of a listed name
+            Assert.False(DomainAdaptationMethods.Contains("AdaBN+MCC+ST")); // Names lists only the library's own combinations
+            var e = Assert.Throws<ArgumentException>(() => DomainAdaptationMethods.Create("DANN+XYZ"));
+            Assert.Contains("'DANN+XYZ'", e.Message);
+            Assert.Contains("+ENT", e.Message);
+        }
+
+        [Fact]
         public void UnknownMethodNameListsTheKnownOnes()
         {
             var e = Assert.Throws<ArgumentException>(() => DomainAdaptationMethods.Create("DAN+"));
