@@ -141,7 +141,11 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 Assert.Equal(before[i], after[i]);
             using var engine = new MLContext().Model.CreatePredictionEngine<ImageRow, ScoreRow>(loaded, data.Schema);
             var first = ml.Data.CreateEnumerable<ImageRow>(data, reuseRowObject: false).First();
-            Assert.Equal(before[0], engine.Predict(first).Score);
+            // One row scores on one thread, a batch on several: another summation order, so equal to rounding (a clean-clone
+            // run saw 0.454956144 against 0.454956114).
+            var single = engine.Predict(first).Score;
+            for (int k = 0; k < single.Length; k++)
+                Assert.Equal(before[0][k], single[k], 1e-6f);
         }
 
         [Theory]
