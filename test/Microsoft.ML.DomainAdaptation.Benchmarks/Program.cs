@@ -27,6 +27,8 @@ using Microsoft.ML.Transforms;
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
 //       [--profile-lenet [--threads 2] [--batch 64]]: each LeNet layer's forward and backward timed alone
+//       [--profile-step lenet:METHOD [--steps 300] [--threads 1]]: a real Fit's steps timed phase by phase (gather, forward,
+//                                        losses, .item() reads, zero_grad, backward, optimizer step, scope, bookkeeping)
 //   Internal modes, used by the benchmark on itself: --child-fit NETWORK:METHOD (one Fit, prints a FIRSTFIT line),
 //   --child-images ROWS [--image-side 64] [--steps 10] (one Fit on generated 0–255 images, prints an IMAGES line) and
 //   --burn SECONDS (one spinning thread that stops after SECONDS or when its parent exits).
@@ -164,6 +166,31 @@ if (arguments.TryGetValue("scoring-only", out var scoringNetwork))
     Console.WriteLine(FormattableString.Invariant($"targets (issue 18, OnnxRuntime engine, medians): Transform / InferenceSession = {medianRatio:F2} (target ≥ 1: {(medianRatio >= 1 ? "met" : "not met")}); ") +
         FormattableString.Invariant($"PredictionEngine {medianLatency:F1} µs/row (target ≤ 60{(scoringNetwork == "lenet" ? "" : ", set for LeNet")}: {(medianLatency <= 60 ? "met" : "not met")})"));
     scoringModel.LastTransformer.Dispose();
+    return;
+}
+if (arguments.TryGetValue("profile-step", out var profileStep))
+{
+    // One Fit in this process with the step's phases timed (Training.StepPhases): the first warm-up steps are not counted.
+    var parts = profileStep.Split(':');
+    var profileMl = new MLContext(seed: 0);
+    var (profileTraining, _, _, profileBackbone, profileFlops) = parts[0] == "lenet" ? LeNetData(profileMl) : MlpData(profileMl, 512);
+    var profileOptions = BenchmarkOptions(parts[1], profileBackbone, steps, threads);
+    var phases = new Microsoft.ML.DomainAdaptation.Training.StepPhases();
+    profileOptions.ProgressInterval = warmup;
+    profileOptions.ProgressCallback = p => phases.Recording = p.Iteration >= warmup;
+    Microsoft.ML.DomainAdaptation.Training.StepPhases.Current = phases;
+    var profileClock = Stopwatch.StartNew();
+    var profileModel = profileMl.Transforms.Conversion.MapValueToKey("Label").Append(profileMl.Transforms.DomainAdapt(profileOptions)).Fit(profileTraining);
+    Microsoft.ML.DomainAdaptation.Training.StepPhases.Current = null;
+    profileModel.LastTransformer.Dispose();
+    phases.Steps = steps - warmup;
+    double stepMs = phases.Ticks.Keys.Sum(phases.MsPerStep);
+    Console.WriteLine(FormattableString.Invariant($"{parts[0]} {parts[1]}: steps {warmup + 1}–{steps} of a Fit, {threads} threads, batch 64 per domain: {stepMs:F2} ms per step ") +
+        FormattableString.Invariant($"({profileFlops * BatchPassesPerStep(parts[1]) / (stepMs / 1000) / 1e9:F1} GFLOP/s est.), whole Fit {profileClock.Elapsed.TotalSeconds:F1} s"));
+    Console.WriteLine("| phase | ms / step | calls / step | share |");
+    Console.WriteLine("|---|---|---|---|");
+    foreach (var phase in phases.Ticks.Keys)
+        Console.WriteLine(FormattableString.Invariant($"| {phase} | {phases.MsPerStep(phase):F3} | {phases.Calls[phase] / (double)phases.Steps:F1} | {phases.MsPerStep(phase) / stepMs * 100:F1} % |"));
     return;
 }
 if (arguments.TryGetValue("child-fit", out var childFit))

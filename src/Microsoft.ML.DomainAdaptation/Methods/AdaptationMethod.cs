@@ -37,7 +37,12 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         /// <summary>Scheduled coefficients of the step (see <see cref="ScheduleName"/>), for the training history.</summary>
         public IReadOnlyDictionary<string, double> Schedules => _schedules;
 
-        public void Add(string name, Tensor loss) => _values[name] = loss.detach().item<float>();
+        public void Add(string name, Tensor loss)
+        {
+            StepPhases.Mark("losses");
+            _values[name] = loss.detach().item<float>();
+            StepPhases.Mark("loss log .item()");
+        }
 
         public void AddSchedule(string name, double value) => _schedules[name] = value;
 
@@ -132,12 +137,15 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             Tensor total;
             if (!UsesTarget)
             {
-                total = functional.cross_entropy(Network.forward(batch.SourceFeatures), batch.SourceLabels);
+                var logits = Network.forward(batch.SourceFeatures);
+                StepPhases.Mark("forward");
+                total = functional.cross_entropy(logits, batch.SourceLabels);
                 losses.Add("classification", total);
             }
             else
             {
                 var inputs = ForwardBothDomains(batch);
+                StepPhases.Mark("forward");
                 var classification = functional.cross_entropy(inputs.SourceLogits, batch.SourceLabels);
                 losses.Add("classification", classification);
                 var alignment = AlignmentLoss(inputs, state, losses);
@@ -168,9 +176,13 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             var supervised = TargetLabelLoss(batch, losses);
             if (supervised is not null)
                 total = total + supervised;
+            StepPhases.Mark("losses");
             Optimizer.zero_grad();
+            StepPhases.Mark("zero_grad");
             total.backward();
+            StepPhases.Mark("backward");
             Optimizer.step();
+            StepPhases.Mark("optimizer step");
             return total;
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.ML.DomainAdaptation.Losses;
 using Microsoft.ML.DomainAdaptation.Networks;
+using Microsoft.ML.DomainAdaptation.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -79,6 +80,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             // A: everything on the source rows (and on the labeled target rows, when there are some).
             var sourceEmbedding = g.forward(batch.SourceFeatures);
             var classification = SourceCrossEntropy(sourceEmbedding, batch.SourceLabels);
+            StepPhases.Mark("A: forward + loss");
             losses.Add("classification", classification);
             var stepA = classification;
             if (batch.LabeledTargetFeatures is not null)
@@ -89,9 +91,12 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             }
             GeneratorOptimizer.zero_grad();
             ClassifierOptimizer.zero_grad();
+            StepPhases.Mark("zero_grad");
             stepA.backward();
+            StepPhases.Mark("A: backward");
             GeneratorOptimizer.step();
             ClassifierOptimizer.step();
+            StepPhases.Mark("optimizer step");
 
             // B: G fixed; the classifiers stay correct on source and maximise their discrepancy on target.
             Tensor fixedSource, fixedTarget;
@@ -102,21 +107,30 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 fixedSource = embedding[..sourceRows];
                 fixedTarget = embedding[sourceRows..];
             }
+            StepPhases.Mark("B: backbone forward (no grad)");
             var discrepancyB = ClassifierDiscrepancy.Compute(f1.forward(fixedTarget), f2.forward(fixedTarget));
             losses.Add("discrepancy (classifiers)", discrepancyB);
             var stepB = SourceCrossEntropy(fixedSource, batch.SourceLabels) - discrepancyB * w;
+            StepPhases.Mark("B: classifiers forward + loss");
             ClassifierOptimizer.zero_grad();
+            StepPhases.Mark("zero_grad");
             stepB.backward();
+            StepPhases.Mark("B: backward");
             ClassifierOptimizer.step();
+            StepPhases.Mark("optimizer step");
 
             // C: classifiers fixed (only G's optimizer steps); G minimises the discrepancy, n times.
             for (int k = 0; k < _options.GeneratorSteps; k++)
             {
                 var targetEmbedding = g.forward(batch.TargetFeatures);
                 var discrepancyC = ClassifierDiscrepancy.Compute(f1.forward(targetEmbedding), f2.forward(targetEmbedding));
+                StepPhases.Mark("C: forward + loss");
                 GeneratorOptimizer.zero_grad();
+                StepPhases.Mark("zero_grad");
                 (discrepancyC * (w / _options.GeneratorSteps)).backward();
+                StepPhases.Mark("C: backward");
                 GeneratorOptimizer.step();
+                StepPhases.Mark("optimizer step");
                 if (k == _options.GeneratorSteps - 1)
                     losses.Add("discrepancy (generator)", discrepancyC);
             }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.ML.DomainAdaptation.Networks;
+using Microsoft.ML.DomainAdaptation.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -183,9 +184,13 @@ namespace Microsoft.ML.DomainAdaptation.Methods
         private Tensor SourceStep(StepBatch batch, LossLog losses)
         {
             var loss = SourceLoss(Network.backbone.forward(batch.SourceFeatures), batch, losses);
+            StepPhases.Mark("source stage: forward + loss");
             SourceOptimizer.zero_grad();
+            StepPhases.Mark("zero_grad");
             loss.backward();
+            StepPhases.Mark("source stage: backward");
             SourceOptimizer.step();
+            StepPhases.Mark("optimizer step");
             return loss;
         }
 
@@ -231,6 +236,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
                 targetEmbedding = Network.backbone.forward(batch.TargetFeatures);
             }
             long sourceRows = sourceEmbedding.shape[0], targetRows = targetEmbedding.shape[0];
+            StepPhases.Mark("adversarial: encoders forward");
 
             // Discriminator: M_s(x_s) → 1 − s (one-sided smoothing), M_t(x_t) → 0; M_t untouched.
             var logits = _discriminator.forward(cat(new[] { sourceEmbedding, targetEmbedding.detach() }, 0));
@@ -238,8 +244,11 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             var discriminatorLoss = nn.functional.binary_cross_entropy_with_logits(logits, labels);
             losses.Add("discriminator", discriminatorLoss);
             DiscriminatorOptimizer.zero_grad();
+            StepPhases.Mark("zero_grad");
             discriminatorLoss.backward();
+            StepPhases.Mark("adversarial: discriminator backward");
             DiscriminatorOptimizer.step();
+            StepPhases.Mark("optimizer step");
 
             // Target encoder against the updated, frozen discriminator, with inverted labels (M_t(x_t) → 1).
             var adversarialLoss = nn.functional.binary_cross_entropy_with_logits(_discriminator.forward(targetEmbedding), ones(targetRows));
@@ -254,9 +263,13 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             var extra = TargetEncoderLoss(targetEmbedding, sourceEmbedding, batch, losses);
             if (extra is not null)
                 loss = loss + extra;
+            StepPhases.Mark("losses");
             TargetEncoderOptimizer.zero_grad();
+            StepPhases.Mark("zero_grad");
             loss.backward();
+            StepPhases.Mark("adversarial: encoder backward");
             TargetEncoderOptimizer.step();
+            StepPhases.Mark("optimizer step");
             return loss;
         }
     }

@@ -171,6 +171,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
             method.SetTrainingMode(true);
             for (int step = start; step < iterations; step++)
             {
+                StepPhases.Start();
                 host.CheckAlive();
                 options.CancellationToken.ThrowIfCancellationRequested();
                 double progress = (double)step / iterations;
@@ -182,6 +183,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     foreach (var group in optimizer.ParamGroups)
                         group.LearningRate = learningRate * Backbones.FineTuning.Scale(group);
                 }
+                StepPhases.Mark("learning-rate schedule");
 
                 using (var scope = NewDisposeScope())
                 {
@@ -191,6 +193,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     var targetFeatures = method.UsesTarget ? target.Next().Features : null;
                     var (labeledFeatures, labeledLabels) = labeledTarget?.Next() ?? default;
                     losses.Clear();
+                    StepPhases.Mark("batch gather (+ views)");
                     var batch = new StepBatch(sourceFeatures, sourceLabels, targetFeatures, labeledFeatures, labeledLabels);
                     var total = method.Step(batch, new StepState(step, progress, learningRate), losses);
                     float totalValue = total.detach().item<float>();
@@ -201,7 +204,9 @@ namespace Microsoft.ML.DomainAdaptation.Training
                             $"Lower {nameof(options.LearningRate)} (now {options.LearningRate}) or the method's loss weights, or scale the features.");
                     }
                     lastFinite = losses.Snapshot();
+                    StepPhases.Mark("total .item() + divergence check");
                 }
+                StepPhases.Mark("dispose scope");
 
                 done = step + 1;
                 var logged = lastFinite;
@@ -222,6 +227,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     channel.Info(report.ToString());
                     options.ProgressCallback?.Invoke(report);
                 }
+                StepPhases.Mark("history, checkpoints, progress");
                 if (stop)
                 {
                     channel.Info($"{options.MethodName}: stopped early at step {done}: {options.Validation.Patience} scores without improvement since step {validation.BestStep}.");
