@@ -102,7 +102,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
 
     /// <summary>
     /// LeNet-style convolutional backbone of the digits literature: conv(C→32, 5)–ReLU–maxpool 2–conv(32→48, 5)–
-    /// ReLU–maxpool 2–Linear–ReLU to the embedding, with batch or instance normalisation after each convolution
+    /// ReLU–maxpool 2–Linear–ReLU to the embedding (each ReLU run after its pooling, which gives the same values), with batch or instance normalisation after each convolution
     /// (batch normalisation after the Linear too) when asked. Takes flat C×H×W pixel vectors (planar, as ML.NET's
     /// ExtractPixels gives them).
     /// </summary>
@@ -125,8 +125,10 @@ namespace Microsoft.ML.DomainAdaptation.Networks
                     conv.Add(($"bn{index}", BatchNorm2d(output)));
                 else if (normalization == NormalizationKind.InstanceNorm)
                     conv.Add(($"in{index}", InstanceNorm2d(output, affine: true)));
-                conv.Add(($"relu{index}", ReLU()));
+                // Pooling before the ReLU: max and ReLU commute (the same values and, the window's first maximum being the same
+                // element, the same gradients), and the ReLU then runs on a quarter of the values, forward and backward.
                 conv.Add(($"pool{index}", new MaxPool2x2())); // max_pool2d when training; faster, same values when scoring
+                conv.Add(($"relu{index}", ReLU()));
             }
             features = Sequential(conv);
             var fc = new List<(string, Module<Tensor, Tensor>)> { ("fc", Linear(48 * FeatureMapSize(shape.Height) * FeatureMapSize(shape.Width), embeddingSize)) };
@@ -144,6 +146,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         {
             using var scope = NewDisposeScope();
             var x = input.view(-1, _shape.Channels, _shape.Height, _shape.Width);
+            if (is_grad_enabled())
+                x = MaxPool2x2.ChannelsLast(x); // the whole network in channels-last when training: see MaxPool2x2
             return embedding.forward(features.forward(x).flatten(1)).MoveToOuterDisposeScope();
         }
     }

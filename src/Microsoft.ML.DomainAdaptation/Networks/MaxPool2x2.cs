@@ -10,7 +10,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
     /// (a maximum is exact), but libtorch's CPU <c>max_pool2d</c> always computes the argmax indices too and cost LeNet's
     /// first pooling ≈ 70 µs per 28 × 28 image against ≈ 10 µs this way (issue 18: scoring at OnnxRuntime's speed).
     /// <para>
-    /// When training, the input is first given channels-last strides (the same logical N × C × H × W tensor, stored pixel by
+    /// When training, the input is first given channels-last strides (LeNet gives them to its input images, so that its first
+    /// convolution writes channels-last already and no pooling copies) (the same logical N × C × H × W tensor, stored pixel by
     /// pixel): libtorch's CPU <c>max_pool2d</c> is vectorised over channels only in that layout (LeNet's first pooling at
     /// batch 64: 3.4 ms forward in the planar layout against ≈ 0.5 ms, `--profile-lenet` of the benchmark), and the layout
     /// carries on through the next convolution (oneDNN's NHWC kernels), activation and pooling; the final flatten copies back
@@ -27,7 +28,16 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         /// The same logical tensor with channels-last strides (TorchSharp has no <c>memory_format</c> argument); a tensor that
         /// has them already is returned as a view, without a copy.
         /// </summary>
-        internal static Tensor ChannelsLast(Tensor input) => input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        internal static Tensor ChannelsLast(Tensor input)
+        {
+            if (input.shape[1] != 1)
+                return input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            // One channel: planar and channels-last are the same bytes, but libtorch reads a tensor as channels-last only from
+            // its strides (N × 1 × H × W with strides H·W, 1, W, 1), which a permutation cannot give a size-1 dimension.
+            var planar = input.contiguous();
+            long height = input.shape[2], width = input.shape[3];
+            return planar.as_strided(input.shape, new[] { height * width, 1, width, 1 }, planar.storage_offset());
+        }
 
         public override Tensor forward(Tensor input)
         {
