@@ -53,6 +53,44 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 AssertClose(weights[name].grad, parameter.grad, 1e-5, name);
         }
 
+        [Fact]
+        public void McdSharingTheTargetForwardOfPhaseBWithPhaseCTrainsTheSameWeights()
+        {
+            using var scope = NewDisposeScope();
+            var options = new McdOptions { BatchSize = 8, LearningRate = 0.05f };
+            var spec = new NetworkSpec(new LeNetBackboneSpec(new ImageShape(1, 18, 18), 6, NormalizationKind.None), 8, 3, HeadKind.AveragedPair);
+            manual_seed(7);
+            using var shared = (Methods.McdMethod)options.CreateMethod(new Methods.MethodContext(options, spec, 7));
+            manual_seed(7);
+            using var plain = (Methods.McdMethod)options.CreateMethod(new Methods.MethodContext(options, spec, 7));
+            Assert.True(shared.ShareTargetForward);
+            plain.ShareTargetForward = false;
+            var initial = plain.Network.backbone.parameters().Select(p => p.detach().clone()).ToArray();
+            foreach (var method in new[] { shared, plain })
+            {
+                method.CreateOptimizers();
+                method.SetTrainingMode(true);
+            }
+            manual_seed(8);
+            for (int step = 0; step < 4; step++)
+            {
+                var batch = new Methods.StepBatch(rand(8, 18 * 18), randint(0, 3, new long[] { 8 }), rand(8, 18 * 18) * 0.5 + 0.3);
+                var state = new Methods.StepState(step, step / 4.0, options.LearningRate);
+                var sharedLoss = shared.Step(batch, state, new Methods.LossLog());
+                var plainLoss = plain.Step(batch, state, new Methods.LossLog());
+                Assert.Equal(plainLoss.item<float>(), sharedLoss.item<float>(), 5);
+            }
+            // B's target embedding differs only by rounding (another layout); C's first update gets the same values either way.
+            foreach (var ((name, expected), actual) in plain.Network.named_parameters().Zip(shared.Network.parameters()))
+                AssertClose(expected, actual, 1e-5, name);
+            Assert.True(initial.Zip(plain.Network.backbone.parameters()).Any(p => !p.First.eq(p.Second).all().item<bool>()), "the backbone must have trained");
+
+            // With batch normalisation a forward pass depends on its batch: no sharing.
+            var normalized = new NetworkSpec(new LeNetBackboneSpec(new ImageShape(1, 18, 18), 6, NormalizationKind.BatchNorm), 8, 3, HeadKind.AveragedPair);
+            using var withBatchNorm = (Methods.McdMethod)options.CreateMethod(new Methods.MethodContext(options, normalized, 7));
+            Assert.False(withBatchNorm.ShareTargetForward);
+        }
+
         private static void AssertClose(Tensor expected, Tensor actual, double tolerance, string what = "output")
         {
             Assert.Equal(expected.shape, actual.shape);

@@ -23,7 +23,9 @@ namespace Microsoft.ML.DomainAdaptation
     /// updates minimises <c>(w / n) · d</c>, so that the n of them move G about as far as one update of <c>w · d</c>: Saito et al.
     /// use Adam at 2e-4, whose steps do not grow with the gradient; with SGD at 0.01 and momentum, n unscaled updates drove the
     /// target embedding to a point (10.9 % target accuracy on optdigits → mnist-opencv, source-only 25 %). A step costs about
-    /// 2 + <see cref="GeneratorSteps"/> forward and backward passes of the backbone (≈ 6× a source-only step by default).
+    /// 2 + <see cref="GeneratorSteps"/> forward and backward passes of the backbone (≈ 6× a source-only step by default); without
+    /// batch normalisation, B's forward pass of the target batch (with gradients) serves C's first update, which would compute
+    /// the same values.
     /// </remarks>
     /// <example><code>
     /// var estimator = mlContext.Transforms.DomainAdapt(new McdOptions { Backbone = new LeNetBackboneOptions() });
@@ -58,7 +60,16 @@ namespace Microsoft.ML.DomainAdaptation.Methods
     {
         private readonly McdOptions _options;
 
-        public McdMethod(McdOptions options, MethodContext context) : base(context) => _options = options;
+        // With batch normalisation a forward pass depends on its batch (source and target together in B) and updates running
+        // statistics, so sharing G(x_t) between B and C would change the training: only networks without it share.
+        public McdMethod(McdOptions options, MethodContext context) : base(context)
+        {
+            _options = options;
+            ShareTargetForward = !Network.backbone.modules().OfType<TorchSharp.Modules.BatchNorm>().Any();
+        }
+
+        /// <summary>True when B's target forward pass serves C's first update (no batch normalisation); tests switch it off to compare.</summary>
+        internal bool ShareTargetForward { get; set; }
 
         private optim.Optimizer GeneratorOptimizer => Optimizers[0];
 
@@ -99,15 +110,27 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             StepPhases.Mark("optimizer step");
 
             // B: G fixed; the classifiers stay correct on source and maximise their discrepancy on target.
-            Tensor fixedSource, fixedTarget;
-            using (no_grad())
+            Tensor fixedSource, fixedTarget, sharedTarget = null;
+            if (ShareTargetForward)
             {
-                int sourceRows = (int)batch.SourceFeatures.shape[0];
-                var embedding = g.forward(cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0));
-                fixedSource = embedding[..sourceRows];
-                fixedTarget = embedding[sourceRows..];
+                // G(x_t) with gradients, which C's first update reuses: G does not change between here and there (B steps
+                // only the classifiers), so that update gets the very values it would compute, one backbone forward fewer.
+                using (no_grad())
+                    fixedSource = g.forward(batch.SourceFeatures);
+                sharedTarget = g.forward(batch.TargetFeatures);
+                fixedTarget = sharedTarget.detach();
             }
-            StepPhases.Mark("B: backbone forward (no grad)");
+            else
+            {
+                using (no_grad())
+                {
+                    int sourceRows = (int)batch.SourceFeatures.shape[0];
+                    var embedding = g.forward(cat(new[] { batch.SourceFeatures, batch.TargetFeatures }, 0));
+                    fixedSource = embedding[..sourceRows];
+                    fixedTarget = embedding[sourceRows..];
+                }
+            }
+            StepPhases.Mark("B: backbone forward");
             var discrepancyB = ClassifierDiscrepancy.Compute(f1.forward(fixedTarget), f2.forward(fixedTarget));
             losses.Add("discrepancy (classifiers)", discrepancyB);
             var stepB = SourceCrossEntropy(fixedSource, batch.SourceLabels) - discrepancyB * w;
@@ -122,7 +145,7 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             // C: classifiers fixed (only G's optimizer steps); G minimises the discrepancy, n times.
             for (int k = 0; k < _options.GeneratorSteps; k++)
             {
-                var targetEmbedding = g.forward(batch.TargetFeatures);
+                var targetEmbedding = k == 0 && sharedTarget is not null ? sharedTarget : g.forward(batch.TargetFeatures);
                 var discrepancyC = ClassifierDiscrepancy.Compute(f1.forward(targetEmbedding), f2.forward(targetEmbedding));
                 StepPhases.Mark("C: forward + loss");
                 GeneratorOptimizer.zero_grad();
