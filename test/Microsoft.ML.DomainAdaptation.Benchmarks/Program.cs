@@ -556,12 +556,13 @@ static double GemmPeakGflops(int threads)
 }
 
 // Forward + backward passes of one batch through the backbone per step, relative to source-only (for the GFLOP/s estimate):
-// methods with a target batch do two; MCD adds a no-grad pass of both batches and n = 4 generator updates; ADDA and M-ADDA
+// methods with a target batch do two; MCD adds a no-grad pass of the source batch and n = 4 generator updates, the first of
+// which reuses phase B's forward pass of the target batch (with gradients: a third of a pass there, two thirds in C); ADDA and M-ADDA
 // spend half their steps source-only and half with a frozen forward plus a source + target pass.
 static double BatchPassesPerStep(string method) => method switch
 {
     "SourceOnly" or "SourceOnly+BN" or "AdaBN" => 1,
-    "MCD" => 1 + 2.0 / 3 + 4,
+    "MCD" => 1 + 1.0 / 3 + 4,
     "ADDA" or "M-ADDA" => 0.5 * 1 + 0.5 * (1.0 / 3 + 2),
     _ => 2,
 };
