@@ -40,6 +40,16 @@ namespace Microsoft.ML.DomainAdaptation
         public bool KeepBest = true;
 
         /// <summary>
+        /// Relative tolerance of the choice: a step whose score is below the best score so far by at most
+        /// <c>Tolerance · |best|</c> is kept instead of the earlier best step, so the kept step is the latest one scoring within
+        /// the tolerance of the best (0: the strictly best-scoring step). Later steps have trained longer on annealed learning
+        /// rates, and close steps' scores differ by little more than their noise on the held-out rows; picking an earlier step
+        /// for such a difference lost points against the last step (README, "Choosing the step inside one training").
+        /// Improvements within the tolerance still count for <see cref="Patience"/>. Default: 0. Must be in [0, 1).
+        /// </summary>
+        public float Tolerance = 0f;
+
+        /// <summary>
         /// When <see cref="KeepBest"/> is true: called once at the end of training with a model holding the last step's weights
         /// (what the model would be without <see cref="KeepBest"/>; a separate copy, the callee's to dispose), before the best
         /// step's weights are put back, so the two can be compared from one training. Default: null.
@@ -64,6 +74,7 @@ namespace Microsoft.ML.DomainAdaptation
                     "Reverse validation trains a model per score, too costly during training; use SND, DEV, IWV or entropy here, or rank whole trainings with DomainAdaptationExperiment.");
             Check(Interval > 0, nameof(Interval), Interval, "must be positive");
             Check(Patience is null || Patience > 0, nameof(Patience), Patience, "must be positive when set");
+            Check(Tolerance >= 0 && Tolerance < 1, nameof(Tolerance), Tolerance, "must be in [0, 1)");
             Check(HeldOutFraction > 0 && HeldOutFraction <= 0.5f, nameof(HeldOutFraction), HeldOutFraction, "must be in (0, 0.5]");
             Check(MaxHeldOutRows >= 2, nameof(MaxHeldOutRows), MaxHeldOutRows, "must be at least 2");
         }
@@ -100,7 +111,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
         /// <summary>The name the scores have in the training history.</summary>
         public string LossName { get; }
 
-        /// <summary>The step whose weights are kept (the best so far), 1-based; 0 before the first score.</summary>
+        /// <summary>The step whose weights are kept (the latest within the tolerance of the best so far), 1-based; 0 before the first score.</summary>
         public int BestStep { get; private set; }
 
         public bool IsDue(int done, int iterations) => done % _settings.Interval == 0 || done == iterations;
@@ -122,20 +133,17 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 network.train(training);
             }
             double score = _settings.Scorer.Score(set);
-            // NaN (undefined score) never counts as an improvement.
-            if (score > _bestScore || BestStep == 0)
+            // NaN (undefined score) never counts as an improvement, nor is it within the tolerance.
+            bool improved = score > _bestScore, first = BestStep == 0;
+            if (improved)
+                _bestScore = score;
+            if (improved || first || score >= _bestScore - _settings.Tolerance * Math.Abs(_bestScore))
             {
-                if (score > _bestScore)
-                    _bestScore = score;
                 BestStep = done;
-                _sinceBest = 0;
                 if (_settings.KeepBest)
                     Remember(network);
             }
-            else
-            {
-                _sinceBest++;
-            }
+            _sinceBest = improved || first ? 0 : _sinceBest + 1;
             return (score, _settings.Patience is int patience && _sinceBest >= patience);
         }
 
