@@ -30,15 +30,16 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         private static (DomainAdaptationTransformer Model, float[][] Embeddings) Fit(ScriptedScorer scorer, bool keepBest, int? patience,
-            DomainAdaptationOptions method = null, Action<DomainAdaptationTransformer> lastStep = null, float? tolerance = null)
+            DomainAdaptationOptions method = null, Action<DomainAdaptationTransformer> lastStep = null, float tolerance = 0, float warmUp = 0)
         {
             var ml = new MLContext(seed: 1);
             var data = TestData.KeyLabel(ml).Fit(TestData.BlobsView(ml)).Transform(TestData.BlobsView(ml));
             var options = TestData.Tiny(method ?? new DannOptions());
             options.Iterations = 100;
             options.Validation = new TrainingValidation { Scorer = scorer, Interval = 10, KeepBest = keepBest, Patience = patience, HeldOutFraction = 0.2f, LastStepCallback = lastStep };
-            if (tolerance is float t)
-                options.Validation.Tolerance = t;
+            // The strict choice (the best-scoring step from the first score on) unless a test asks for a tolerance or a warm-up.
+            options.Validation.Tolerance = tolerance;
+            options.Validation.WarmUp = warmUp;
             var model = ml.Transforms.DomainAdapt(options).Fit(data);
             return (model, Embeddings(model));
         }
@@ -162,6 +163,32 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void ScoresDuringTheWarmUpAreRecordedButNeitherKeptNorCountedForPatience()
+        {
+            // 100 steps, scores every 10, warm-up 0.5: steps 10–40 are only recorded. Step 20's 0.9 would be kept without the
+            // warm-up (and with patience 2 would stop training at step 40); with it, step 50 (0.5) is the first kept, 60 and 70
+            // score lower, so training stops at step 70 holding step 50's weights.
+            var scores = new[] { 0.1, 0.9, 0.1, 0.1, 0.5, 0.4, 0.3, 0.6, 0.6, 0.6 };
+            var scorer = new ScriptedScorer(scores);
+            var (model, embeddings) = Fit(scorer, keepBest: true, patience: 2, tolerance: 0, warmUp: 0.5f);
+            using (model)
+            {
+                Assert.Equal(70, model.TrainingHistory.Steps.Count);
+                Assert.Equal(50, model.TrainingHistory.SelectedStep);
+                Assert.Equal(new[] { (10, 0.1), (20, 0.9), (30, 0.1), (40, 0.1), (50, 0.5), (60, 0.4), (70, 0.3) },
+                    model.TrainingHistory.Series("validation Scripted").Select(p => (p.Iteration, Math.Round(p.Value, 6))).ToArray());
+                Assert.Contains(embeddings, e => e.SequenceEqual(scorer.Embeddings[4]));
+                Assert.DoesNotContain(embeddings, e => e.SequenceEqual(scorer.Embeddings[1]));
+            }
+            (model, _) = Fit(new ScriptedScorer(scores), keepBest: true, patience: 2, tolerance: 0, warmUp: 0);
+            using (model)
+            {
+                Assert.Equal(40, model.TrainingHistory.Steps.Count);
+                Assert.Equal(20, model.TrainingHistory.SelectedStep);
+            }
+        }
+
+        [Fact]
         public void ReverseValidationAndBadSettingsAreRefusedNamingTheOption()
         {
             var ml = new MLContext();
@@ -174,6 +201,9 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             error = Assert.Throws<ArgumentOutOfRangeException>(() =>
                 ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { Tolerance = 1 } }));
             Assert.Equal("Validation.Tolerance", error.ParamName);
+            error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { WarmUp = -0.1f } }));
+            Assert.Equal("Validation.WarmUp", error.ParamName);
         }
     }
 }

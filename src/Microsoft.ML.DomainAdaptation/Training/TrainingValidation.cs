@@ -56,6 +56,15 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public Action<DomainAdaptationTransformer> LastStepCallback;
 
+        /// <summary>
+        /// Share of the training's steps whose scores are recorded but neither kept nor counted for <see cref="Patience"/>: the
+        /// first score at or after <c>WarmUp · Iterations</c> steps starts the choice. Early networks can score well by
+        /// chance (TargetEntropy rewards confident predictions, and an early, still unadapted network can be confident), and
+        /// keeping such a step lost up to 12 points against the last one (README, "Choosing the step inside one training").
+        /// Default: 0. Must be in [0, 1).
+        /// </summary>
+        public float WarmUp = 0f;
+
         /// <summary>Stop after this many scores in a row without improvement; null never stops early. Default: null.</summary>
         public int? Patience;
 
@@ -75,6 +84,7 @@ namespace Microsoft.ML.DomainAdaptation
             Check(Interval > 0, nameof(Interval), Interval, "must be positive");
             Check(Patience is null || Patience > 0, nameof(Patience), Patience, "must be positive when set");
             Check(Tolerance >= 0 && Tolerance < 1, nameof(Tolerance), Tolerance, "must be in [0, 1)");
+            Check(WarmUp >= 0 && WarmUp < 1, nameof(WarmUp), WarmUp, "must be in [0, 1)");
             Check(HeldOutFraction > 0 && HeldOutFraction <= 0.5f, nameof(HeldOutFraction), HeldOutFraction, "must be in (0, 0.5]");
             Check(MaxHeldOutRows >= 2, nameof(MaxHeldOutRows), MaxHeldOutRows, "must be at least 2");
         }
@@ -100,10 +110,12 @@ namespace Microsoft.ML.DomainAdaptation.Training
         private Dictionary<string, Tensor> _best;
         private double _bestScore = double.NegativeInfinity;
         private int _sinceBest;
+        private readonly int _firstKept;
 
-        public ValidationMonitor(TrainingValidation settings, DomainData heldOut)
+        public ValidationMonitor(TrainingValidation settings, DomainData heldOut, int iterations)
         {
             _settings = settings;
+            _firstKept = (int)Math.Ceiling(settings.WarmUp * (double)iterations);
             _heldOut = heldOut;
             LossName = $"validation {settings.Scorer.Name}";
         }
@@ -133,6 +145,9 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 network.train(training);
             }
             double score = _settings.Scorer.Score(set);
+            // During the warm-up the score is only recorded (the last step, done == iterations, is never in it: WarmUp < 1).
+            if (done < _firstKept)
+                return (score, false);
             // NaN (undefined score) never counts as an improvement, nor is it within the tolerance.
             bool improved = score > _bestScore, first = BestStep == 0;
             if (improved)
