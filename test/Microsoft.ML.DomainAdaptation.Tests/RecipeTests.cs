@@ -163,6 +163,27 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void SelfEnsemblingScalesItsClassBalanceByTheConsistencyWeight()
+        {
+            // French et al.'s code: loss = CE + w · (consistency + b · c · balance). With w = 0 the class balance must add
+            // nothing: the same weights, bit for bit, as with b = 0 too. Threshold 0 makes every row confident (c = 1), so a
+            // class balance outside w (the earlier formula) would change the training.
+            float[][] Embeddings(float balance)
+            {
+                var ml = new MLContext(seed: 1);
+                var options = TestData.Tiny(new SelfEnsemblingOptions { ConfidenceThreshold = 0, ConsistencyWeight = 0, ClassBalanceWeight = balance });
+                options.Iterations = 20;
+                var data = TestData.BlobsView(ml);
+                var model = TestData.KeyLabel(ml).Append(ml.Transforms.DomainAdapt(options)).Fit(data);
+                model.LastTransformer.ScoringEngine = ScoringEngine.TorchSharp;
+                var embeddings = TestData.Column(model.Transform(data), "Embedding");
+                model.LastTransformer.Dispose();
+                return embeddings;
+            }
+            Assert.Equal(Embeddings(0), Embeddings(1));
+        }
+
+        [Fact]
         public void SelfEnsemblingChecksItsOptionsAndLogsItsLosses()
         {
             var ml = new MLContext(seed: 1);
