@@ -36,18 +36,9 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Steps between two scores (the last step is always scored). Default: 250. Must be positive.</summary>
         public int Interval = 250;
 
-        /// <summary>Keep the weights of the best-scoring step rather than the last. Default: true.</summary>
+        /// <summary>Keep the weights of the best-scoring step (after <see cref="WarmUp"/>, the latest within <see cref="Tolerance"/>)
+        /// rather than the last. Default: true.</summary>
         public bool KeepBest = true;
-
-        /// <summary>
-        /// Relative tolerance of the choice: a step whose score is below the best score so far by at most
-        /// <c>Tolerance · |best|</c> is kept instead of the earlier best step, so the kept step is the latest one scoring within
-        /// the tolerance of the best (0: the strictly best-scoring step). Later steps have trained longer on annealed learning
-        /// rates, and close steps' scores differ by little more than their noise on the held-out rows. Improvements within the
-        /// tolerance do not count for <see cref="Patience"/>. Default: 0.1 (with <see cref="WarmUp"/> 0.5; see there for the
-        /// measurements). Must be in [0, 1).
-        /// </summary>
-        public float Tolerance = 0.1f;
 
         /// <summary>
         /// When <see cref="KeepBest"/> is true: called once at the end of training with a model holding the last step's weights
@@ -55,6 +46,15 @@ namespace Microsoft.ML.DomainAdaptation
         /// step's weights are put back, so the two can be compared from one training. Default: null.
         /// </summary>
         public Action<DomainAdaptationTransformer> LastStepCallback;
+
+        /// <summary>Stop after this many scores in a row without improvement; null never stops early. Default: null.</summary>
+        public int? Patience;
+
+        /// <summary>Share of each domain's rows held out from training for scoring. Default: 0.1. Must be in (0, 0.5].</summary>
+        public float HeldOutFraction = 0.1f;
+
+        /// <summary>Most held-out rows per domain (a seeded sample). Default: 1000. Must be at least 2.</summary>
+        public int MaxHeldOutRows = 1000;
 
         /// <summary>
         /// Share of the training's steps whose scores are recorded but neither kept nor counted for <see cref="Patience"/>: the
@@ -73,14 +73,15 @@ namespace Microsoft.ML.DomainAdaptation
         /// </remarks>
         public float WarmUp = 0.5f;
 
-        /// <summary>Stop after this many scores in a row without improvement; null never stops early. Default: null.</summary>
-        public int? Patience;
-
-        /// <summary>Share of each domain's rows held out from training for scoring. Default: 0.1. Must be in (0, 0.5].</summary>
-        public float HeldOutFraction = 0.1f;
-
-        /// <summary>Most held-out rows per domain (a seeded sample). Default: 1000. Must be at least 2.</summary>
-        public int MaxHeldOutRows = 1000;
+        /// <summary>
+        /// Relative tolerance of the choice: a step whose score is below the best score so far by at most
+        /// <c>Tolerance · |best|</c> is kept instead of the earlier best step, so the kept step is the latest one scoring within
+        /// the tolerance of the best (0: the strictly best-scoring step). Later steps have trained longer on annealed learning
+        /// rates, and close steps' scores differ by little more than their noise on the held-out rows. Improvements within the
+        /// tolerance do not count for <see cref="Patience"/>. Default: 0.1 (with <see cref="WarmUp"/> 0.5; see there for the
+        /// measurements). Must be in [0, 1).
+        /// </summary>
+        public float Tolerance = 0.1f;
 
         internal void Validate()
         {
