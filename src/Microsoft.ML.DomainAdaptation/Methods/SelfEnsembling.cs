@@ -23,7 +23,10 @@ namespace Microsoft.ML.DomainAdaptation
     /// <see cref="SelfTrainingOptions"/>) instead of the paper's translation + flip + affine noise. Changed from the paper: one
     /// batch normalisation over both domains' batches (the paper keeps per-domain statistics) and this library's SGD instead of
     /// Adam. The add-ons in <see cref="DomainAdaptationOptions.AddOns"/> are added on the student's pass over the clean source and
-    /// strongly augmented target rows.
+    /// strongly augmented target rows. Measured (optdigits → mnist-opencv, PerImage inputs, Resolution source view, LeNet, 1,000
+    /// steps of 32 + 32, seeds 0, 1, 2): 40.9 ± 2.9 % against 35.2 ± 1.8 % with <see cref="ConsistencyWeight"/> 0 and source-only's
+    /// 36.1 ± 2.4 %; at 500 steps no gain (31.9 against 31.7 %): few target rows pass the threshold before the teacher is good
+    /// (RecipeTests' summary).
     /// </remarks>
     /// <example><code>
     /// var estimator = mlContext.Transforms.DomainAdapt(new SelfEnsemblingOptions { Backbone = new LeNetBackboneOptions() });
