@@ -30,13 +30,16 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         private static (DomainAdaptationTransformer Model, float[][] Embeddings) Fit(ScriptedScorer scorer, bool keepBest, int? patience,
-            DomainAdaptationOptions method = null, Action<DomainAdaptationTransformer> lastStep = null)
+            DomainAdaptationOptions method = null, Action<DomainAdaptationTransformer> lastStep = null, float tolerance = 0, float warmUp = 0)
         {
             var ml = new MLContext(seed: 1);
             var data = TestData.KeyLabel(ml).Fit(TestData.BlobsView(ml)).Transform(TestData.BlobsView(ml));
             var options = TestData.Tiny(method ?? new DannOptions());
             options.Iterations = 100;
             options.Validation = new TrainingValidation { Scorer = scorer, Interval = 10, KeepBest = keepBest, Patience = patience, HeldOutFraction = 0.2f, LastStepCallback = lastStep };
+            // The strict choice (the best-scoring step from the first score on) unless a test asks for a tolerance or a warm-up.
+            options.Validation.Tolerance = tolerance;
+            options.Validation.WarmUp = warmUp;
             var model = ml.Transforms.DomainAdapt(options).Fit(data);
             return (model, Embeddings(model));
         }
@@ -121,6 +124,71 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void KeepsTheLatestStepScoringWithinTheToleranceOfTheBest()
+        {
+            // Entropy-like scores (higher is better), every 10 steps: the best, −0.200, at step 30. With a 5 % tolerance (0.010 of
+            // |−0.200|) later steps scoring at least −0.210 are kept instead: step 60 (−0.208), then step 90 (−0.205); not
+            // steps 50 (−0.212), 70 (−0.215) or 100 (−0.300). Without a tolerance the strictly best step, 30, is kept.
+            var scores = new[] { -0.40, -0.25, -0.200, -0.230, -0.212, -0.208, -0.215, -0.260, -0.205, -0.300 };
+            var scorer = new ScriptedScorer(scores);
+            var (model, embeddings) = Fit(scorer, keepBest: true, patience: null, tolerance: 0.05f);
+            using (model)
+            {
+                Assert.Equal(90, model.TrainingHistory.SelectedStep);
+                Assert.Contains(embeddings, e => e.SequenceEqual(scorer.Embeddings[8]));
+                Assert.DoesNotContain(embeddings, e => e.SequenceEqual(scorer.Embeddings[2]));
+            }
+            var strict = new ScriptedScorer(scores);
+            (model, embeddings) = Fit(strict, keepBest: true, patience: null, tolerance: 0);
+            using (model)
+            {
+                Assert.Equal(30, model.TrainingHistory.SelectedStep);
+                Assert.Contains(embeddings, e => e.SequenceEqual(strict.Embeddings[2]));
+            }
+        }
+
+        [Fact]
+        public void ToleratedStepsDoNotResetPatience()
+        {
+            // Patience counts scores without a strict improvement: −0.201 and −0.202 are kept (within 5 % of −0.200) but do not
+            // improve on it, so with patience 2 training stops at step 40 holding step 40's weights.
+            var scorer = new ScriptedScorer(-0.30, -0.200, -0.201, -0.202, -0.100, -0.1, -0.1, -0.1, -0.1, -0.1);
+            var (model, embeddings) = Fit(scorer, keepBest: true, patience: 2, tolerance: 0.05f);
+            using (model)
+            {
+                Assert.Equal(40, model.TrainingHistory.Steps.Count);
+                Assert.Equal(40, model.TrainingHistory.SelectedStep);
+                Assert.Contains(embeddings, e => e.SequenceEqual(scorer.Embeddings[3]));
+            }
+        }
+
+        [Fact]
+        public void ScoresDuringTheWarmUpAreRecordedButNeitherKeptNorCountedForPatience()
+        {
+            // 100 steps, scores every 10, warm-up 0.5: steps 10–40 are only recorded. Step 20's 0.9 would be kept without the
+            // warm-up (and with patience 2 would stop training at step 40); with it, step 50 (0.5) is the first kept, 60 and 70
+            // score lower, so training stops at step 70 holding step 50's weights.
+            var scores = new[] { 0.1, 0.9, 0.1, 0.1, 0.5, 0.4, 0.3, 0.6, 0.6, 0.6 };
+            var scorer = new ScriptedScorer(scores);
+            var (model, embeddings) = Fit(scorer, keepBest: true, patience: 2, tolerance: 0, warmUp: 0.5f);
+            using (model)
+            {
+                Assert.Equal(70, model.TrainingHistory.Steps.Count);
+                Assert.Equal(50, model.TrainingHistory.SelectedStep);
+                Assert.Equal(new[] { (10, 0.1), (20, 0.9), (30, 0.1), (40, 0.1), (50, 0.5), (60, 0.4), (70, 0.3) },
+                    model.TrainingHistory.Series("validation Scripted").Select(p => (p.Iteration, Math.Round(p.Value, 6))).ToArray());
+                Assert.Contains(embeddings, e => e.SequenceEqual(scorer.Embeddings[4]));
+                Assert.DoesNotContain(embeddings, e => e.SequenceEqual(scorer.Embeddings[1]));
+            }
+            (model, _) = Fit(new ScriptedScorer(scores), keepBest: true, patience: 2, tolerance: 0, warmUp: 0);
+            using (model)
+            {
+                Assert.Equal(40, model.TrainingHistory.Steps.Count);
+                Assert.Equal(20, model.TrainingHistory.SelectedStep);
+            }
+        }
+
+        [Fact]
         public void ReverseValidationAndBadSettingsAreRefusedNamingTheOption()
         {
             var ml = new MLContext();
@@ -130,6 +198,12 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             error = Assert.Throws<ArgumentOutOfRangeException>(() =>
                 ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { HeldOutFraction = 0.9f } }));
             Assert.Equal("Validation.HeldOutFraction", error.ParamName);
+            error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { Tolerance = 1 } }));
+            Assert.Equal("Validation.Tolerance", error.ParamName);
+            error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { WarmUp = -0.1f } }));
+            Assert.Equal("Validation.WarmUp", error.ParamName);
         }
     }
 }

@@ -7,7 +7,7 @@ namespace Microsoft.ML.DomainAdaptation
 {
     /// <summary>
     /// Self-ensembling with a mean teacher (French, Mackiewicz &amp; Fisher, ICLR 2018):
-    /// <c>L = CE(C(G(x_s)), y_s) + w · (1/n) Σ_i m_i · (1/K) ‖p_θ(strong(x_t,i)) − p_θ′(weak(x_t,i))‖² + b · c · BCE(mean_i p_θ(strong(x_t,i)), 1/K)</c>.
+    /// <c>L = CE(C(G(x_s)), y_s) + w · [(1/n) Σ_i m_i · (1/K) ‖p_θ(strong(x_t,i)) − p_θ′(weak(x_t,i))‖² + b · c · Σ_k BCE(mean_i p_θk(strong(x_t,i)), 1/K)]</c>.
     /// The student θ (the network trained by SGD) sees a strongly augmented view of each target batch and matches the class
     /// probabilities that the teacher θ′, an exponential moving average of the student's weights
     /// (θ′ ← α θ′ + (1 − α) θ after every step), gives a weakly augmented view of the same rows. m_i = 1 where the teacher's top
@@ -18,11 +18,15 @@ namespace Microsoft.ML.DomainAdaptation
     /// </summary>
     /// <remarks>
     /// Defaults are French et al.'s: w = 3 (<see cref="ConsistencyWeight"/>), α = 0.99 (<see cref="TeacherDecay"/>),
-    /// threshold 0.968, class-balance weight b = 0.005. The views are the library's weak and strong augmentations (listed on
+    /// threshold 0.968, class-balance weight b = 0.005, inside the consistency weight w as in their code (the class balance is
+    /// part of the unsupervised loss that w scales, so its effective weight is w · b = 0.015). The views are the library's weak and strong augmentations (listed on
     /// <see cref="SelfTrainingOptions"/>) instead of the paper's translation + flip + affine noise. Changed from the paper: one
     /// batch normalisation over both domains' batches (the paper keeps per-domain statistics) and this library's SGD instead of
     /// Adam. The add-ons in <see cref="DomainAdaptationOptions.AddOns"/> are added on the student's pass over the clean source and
-    /// strongly augmented target rows.
+    /// strongly augmented target rows. Measured (optdigits → mnist-opencv, PerImage inputs, Resolution source view, LeNet, 1,000
+    /// steps of 32 + 32, seeds 0, 1, 2): 40.9 ± 2.9 % against 35.2 ± 1.8 % with <see cref="ConsistencyWeight"/> 0 and source-only's
+    /// 36.1 ± 2.4 %; at 500 steps no gain (31.9 against 31.7 %): few target rows pass the threshold before the teacher is good
+    /// (RecipeTests' summary).
     /// </remarks>
     /// <example><code>
     /// var estimator = mlContext.Transforms.DomainAdapt(new SelfEnsemblingOptions { Backbone = new LeNetBackboneOptions() });
@@ -38,7 +42,8 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>Top teacher probability a target row needs to count in the consistency loss. Default: 0.968. Must be in [0, 1).</summary>
         public float ConfidenceThreshold = 0.968f;
 
-        /// <summary>Weight b of the class-balance loss. Default: 0.005. Must be non-negative.</summary>
+        /// <summary>Weight b of the class-balance loss, relative to the consistency loss (the sum of both is scaled by
+        /// <see cref="ConsistencyWeight"/>). Default: 0.005. Must be non-negative.</summary>
         public float ClassBalanceWeight = 0.005f;
 
         internal override string MethodName => "SelfEnsembling";
@@ -117,7 +122,8 @@ namespace Microsoft.ML.DomainAdaptation.Methods
             losses.Add("consistency", consistency);
             losses.Add("class balance", balance);
             losses.Add("confident target share", confident);
-            var total = classification + consistency * _options.ConsistencyWeight + balance * _options.ClassBalanceWeight;
+            // French et al.'s code adds the weighted class balance to the unsupervised loss before the consistency weight scales it.
+            var total = classification + (consistency + balance * _options.ClassBalanceWeight) * _options.ConsistencyWeight;
             total = AddOnLosses(total, batch, state, inputs, losses);
             total = MinimiseWithTargetLabels(total, batch, losses);
             TeacherWeights.ExponentialMovingAverage(_teacher, Network, _options.TeacherDecay);

@@ -55,7 +55,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 DomainData heldOut = null;
                 if (options.Validation is not null)
                     (data, heldOut) = data.HoldOut(options.Validation.HeldOutFraction, options.Validation.MaxHeldOutRows, options.BatchSize, unchecked(seed * 31 + 11));
-                using var validation = heldOut is null ? null : new ValidationMonitor(options.Validation, heldOut);
+                using var validation = heldOut is null ? null : new ValidationMonitor(options.Validation, heldOut, options.Iterations);
 
                 using var method = options.CreateMethod(new MethodContext(options, spec, seed));
                 int restoreThreads = 0; // libtorch's count, put back after a training on the policy's count
