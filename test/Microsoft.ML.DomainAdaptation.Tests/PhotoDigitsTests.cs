@@ -72,7 +72,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         {
             // mnist-opencv → mnist-opencv-photo at 28 px, LeNet from scratch, PerImage inputs, source-only (no target loss at
             // all), ColourSteps steps of 32, seed 0: the grey source rows as they are against their Colour view. Measured:
-            // MEASURED_FIGURES.
+            // 45.5 % without, 83.7 % with (+38 points; 43 s for both on the loaded 2-core machine): demand 25. At 300 steps the view
+            // cost accuracy instead (21.8 % against 40.8 %): the re-coloured source is harder to fit and not yet fitted.
             var ml = new MLContext(seed: 0);
             var source = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv, "train", channels: 3);
             var target = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv + DigitsDomains.PhotoSuffix, "train", channels: 3);
@@ -98,8 +99,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.True(colour >= plain + ColourMargin, $"source-only with the Colour view {colour:P1} is not {ColourMargin:P0} above without it {plain:P1}");
         }
 
-        private const int ColourSteps = 300;
-        private const double ColourMargin = 0.15;
+        private const int ColourSteps = 1000;
+        private const double ColourMargin = 0.25;
 
         private sealed class LabelRow
         {
