@@ -35,7 +35,8 @@ if (args.Contains("--help") || args.Contains("-h"))
                              resnet: ResNet-18 from ML.NET's ImageNet weights fine-tuned end to end (bottleneck 256,
                              pretrained layers at 0.1 x the learning rate); resnet-frozen: the same with every
                              pretrained stage frozen (only the bottleneck and the heads learn)
-          --set "F=v;..."    sets the named option fields of every method run (e.g. InputNormalization=PerImage);
+          --set "F=v;..."    sets the named option fields of every method run (e.g. InputNormalization=PerImage;
+                             SourceAugmentation=Colour; an add-on's by its type name: SelfTrainingAddOn.Threshold=0.9);
                              with X+DIRT-T, of X only (DIRT-T keeps X's network and its own defaults)
           --validate-every N validation during training (TrainingValidation, TargetEntropy on 10 % held-out rows of each domain, no
                              target labels): score every N steps and keep the best step; the table shows the kept step's
