@@ -35,9 +35,9 @@ if (args.Contains("--help") || args.Contains("-h"))
                              resnet: ResNet-18 from ML.NET's ImageNet weights fine-tuned end to end (bottleneck 256,
                              pretrained layers at 0.1 x the learning rate); resnet-frozen: the same with every
                              pretrained stage frozen (only the bottleneck and the heads learn)
-          --set "F=v;..."    sets the named option fields of every method run (e.g. InputNormalization=PerImage);
+          --set "F=v;..."    sets the named option fields of every method run (e.g. InputNormalization=PerImage;
+                             SourceAugmentation=Colour; an add-on's by its type name: SelfTrainingAddOn.Threshold=0.9);
                              with X+DIRT-T, of X only (DIRT-T keeps X's network and its own defaults)
-          --add-on-set "A.F=v;..."  sets a number field F of the method's add-on of type A (e.g. VatAddOn.Epsilon=1;EntropyAddOn.Weight=0)
           --validate-every N validation during training (TrainingValidation, TargetEntropy on 10 % held-out rows of each domain, no
                              target labels): score every N steps and keep the best step; the table shows the kept step's
                              and the last step's target accuracy of the same training (X+DIRT-T: its first stage's)
@@ -51,7 +51,7 @@ if (args.Contains("--help") || args.Contains("-h"))
 }
 bool full = args.Contains("--full");
 bool grey = args.Contains("--grey");
-var arguments = ResultTable.ParseArguments(args.Where(a => a is not ("--full" or "--grey")).ToArray(), "--full, --grey, --iterations, --batch, --seeds, --direction, --methods, --size, --backbone, --set, --add-on-set, --validate-every, --validation-scorer");
+var arguments = ResultTable.ParseArguments(args.Where(a => a is not ("--full" or "--grey")).ToArray(), "--full, --grey, --iterations, --batch, --seeds, --direction, --methods, --size, --backbone, --set, --validate-every, --validation-scorer");
 // --full is the configuration of README's headline table; the default is a quick run of the same recipe at the
 // tests' budget on the direction where adaptation gains most.
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", full ? "2000" : "1000"));
@@ -139,8 +139,6 @@ foreach (var (sourceName, targetName) in directions)
             }
             if (arguments.TryGetValue("set", out var assignments))
                 DomainAdaptationMethods.ApplySettings(options, assignments); // e.g. DiscrepancyWeight=0.5;Backbone.EmbeddingSize=64
-            if (arguments.TryGetValue("add-on-set", out var addOnAssignments))
-                SetAddOns(options, addOnAssignments); // e.g. VatAddOn.Epsilon=1;EntropyAddOn.Weight=0
             TransformerChain<DomainAdaptationTransformer> Fit(DomainAdaptationOptions o) =>
                 mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
                     .Append(mlContext.MulticlassClassification.Trainers.DomainAdaptation(o)).Fit(trainingData);
@@ -198,17 +196,6 @@ ResultTable.Print(results, "source MicroAccuracy %");
 
 if (failures.Count > 0)
     Console.WriteLine($"\nDiverged (not in the table): {string.Join("; ", failures)}.");
-
-// --add-on-set "Type.Field=value;...": a float field of the add-on of that type the method's options hold (add-ons are set in code, not by --set).
-static void SetAddOns(DomainAdaptationOptions options, string assignments)
-{
-    foreach (var assignment in assignments.Split(';', StringSplitOptions.RemoveEmptyEntries))
-    {
-        var (name, value) = (assignment.Split('=')[0].Trim(), assignment.Split('=')[1].Trim());
-        var addOn = options.AddOns.Single(a => a.GetType().Name == name.Split('.')[0]);
-        addOn.GetType().GetField(name.Split('.')[1])!.SetValue(addOn, float.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
-    }
-}
 
 // A scorer that needs no retraining, by its name (ValidationScorer.Name).
 static ValidationScorer Scorer(string name)

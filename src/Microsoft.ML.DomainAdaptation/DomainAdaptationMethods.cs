@@ -95,7 +95,8 @@ namespace Microsoft.ML.DomainAdaptation
         /// failing that, ignoring case. A dotted name sets a field of a nested option object: <c>Backbone.EmbeddingSize=64</c>
         /// (of the backbone the options hold, so set <see cref="DomainAdaptationOptions.Backbone"/> first),
         /// <c>Validation.Interval=100</c> (an option object left null, as <see cref="DomainAdaptationOptions.Validation"/>,
-        /// is created with its defaults first). Values: numbers in the invariant culture (<c>0.5</c>, <c>1e-3</c>; finite),
+        /// is created with its defaults first), <c>SelfTrainingAddOn.Threshold=0.9</c> (a field of the add-on of that type the
+        /// options hold, e.g. from the name "AdaBN+MCC+ST"). Values: numbers in the invariant culture (<c>0.5</c>, <c>1e-3</c>; finite),
         /// <c>true</c>/<c>false</c>, enum member names (any case), text as it is, <c>null</c> or nothing for a nullable
         /// number, comma-separated lists for arrays (<c>Backbone.HiddenLayerSizes=256,128</c>). Spaces around names and
         /// values are ignored; settings apply in order, so a later one wins. Delegates, add-ons and models are set in code.

@@ -4,13 +4,19 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DomainAdaptation.Samples;
+using Microsoft.ML.Transforms;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Microsoft.ML.DomainAdaptation.Tests
 {
     /// <summary>The photo-blended (MNIST-M-style) digit domains: colour, reproducible, and exactly |patch − digit|.</summary>
     public sealed class PhotoDigitsTests
     {
+        private readonly ITestOutputHelper _output;
+
+        public PhotoDigitsTests(ITestOutputHelper output) => _output = output;
+
         [Fact]
         public void PhotoDomainIsTheDigitBlendedIntoAPatchOfAPhoto()
         {
@@ -60,6 +66,41 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var error = Assert.Throws<ArgumentOutOfRangeException>(() => DigitsDomains.Load(new MLContext(), "optdigits-photo", "test"));
             Assert.Equal("channels", error.ParamName);
         }
+
+        [Fact]
+        public void ColourSourceViewGainsOnThePhotoTarget()
+        {
+            // mnist-opencv → mnist-opencv-photo at 28 px, LeNet from scratch, PerImage inputs, source-only (no target loss at
+            // all), ColourSteps steps of 32, seed 0: the grey source rows as they are against their Colour view. Measured:
+            // 45.5 % without, 83.7 % with (+38 points; 43 s for both on the loaded 2-core machine): demand 25. At 300 steps the view
+            // cost accuracy instead (21.8 % against 40.8 %): the re-coloured source is harder to fit and not yet fitted.
+            var ml = new MLContext(seed: 0);
+            var source = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv, "train", channels: 3);
+            var target = DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv + DigitsDomains.PhotoSuffix, "train", channels: 3);
+            var targetTest = ml.Data.Cache(DigitsDomains.Load(ml, DigitsDomains.MnistOpenCv + DigitsDomains.PhotoSuffix, "test", channels: 3));
+            var training = TestData.UnlabeledTargetTraining(ml, source, target);
+            double Accuracy(AugmentationKind kind)
+            {
+                var context = new MLContext(seed: 0);
+                var options = new SourceOnlyOptions
+                {
+                    Backbone = new LeNetBackboneOptions { Channels = 3, Height = 28, Width = 28 },
+                    InputNormalization = InputNormalizationKind.PerImage, SourceAugmentation = kind,
+                    Iterations = ColourSteps, BatchSize = 32, Seed = 0,
+                };
+                var model = context.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+                    .Append(context.Transforms.DomainAdapt(options)).Fit(training);
+                double accuracy = context.MulticlassClassification.Evaluate(model.Transform(targetTest)).MicroAccuracy;
+                _output.WriteLine($"source-only, SourceAugmentation {kind}: target {accuracy:P1}");
+                return accuracy;
+            }
+            double plain = Accuracy(AugmentationKind.None);
+            double colour = Accuracy(AugmentationKind.Colour);
+            Assert.True(colour >= plain + ColourMargin, $"source-only with the Colour view {colour:P1} is not {ColourMargin:P0} above without it {plain:P1}");
+        }
+
+        private const int ColourSteps = 1000;
+        private const double ColourMargin = 0.25;
 
         private sealed class LabelRow
         {

@@ -55,7 +55,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     /// <item>Session 9 (PerImage, Resolution source view, 1,000 steps of 32 + 32, seeds 0, 1, 2, 10 % of the rows held out for
     /// validation, last step; <c>--direction mnist-opencv:optdigits,optdigits:mnist-opencv --methods VADA --iterations 1000 --batch 32
     /// --seeds 0,1,2 --set "InputNormalization=PerImage;SourceAugmentation=Resolution" --validate-every 100</c>, the ablation with
-    /// <c>--add-on-set "EntropyAddOn.Weight=1e-9;VatAddOn.Weight=1e-9"</c>). VADA's collapse was its λ_d = 0.01, which here also
+    /// <c>EntropyAddOn.Weight=1e-9;VatAddOn.Weight=1e-9</c> added to <c>--set</c>). VADA's collapse was its λ_d = 0.01, which here also
     /// slows the discriminator (<see cref="VadaOptions"/>' remarks): with λ_d = 1 VADA reaches 76.0 ± 4.4 % (mnist-opencv →
     /// optdigits; 75.2 / 72.1 / 80.8) and 44.7 ± 5.2 % (optdigits → mnist-opencv; 44.6 / 39.6 / 49.9), from 66.4 and 21.3 % (session 8, no hold-out).
     /// Its target losses removed (entropy and target VAT at 1e-9, source VAT and domain loss kept): 72.9 ± 3.4 % (72.1 / 69.9 /

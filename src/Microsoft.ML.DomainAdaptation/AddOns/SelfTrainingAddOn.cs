@@ -1,3 +1,4 @@
+using System;
 using Microsoft.ML.DomainAdaptation.Methods;
 using Microsoft.ML.DomainAdaptation.Networks;
 using Microsoft.ML.DomainAdaptation.Training.Augmentations;
@@ -37,6 +38,13 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public float Warmup;
 
+        /// <summary>
+        /// The view of the target rows that learns the pseudo-labels (the labels always come from the weak view). Default:
+        /// <see cref="AugmentationKind.Strong"/> (FixMatch's strong view); <see cref="AugmentationKind.Colour"/> re-colours the
+        /// target rows as <see cref="DomainAdaptationOptions.SourceAugmentation"/> can the source ones. Must not be None.
+        /// </summary>
+        public AugmentationKind StrongAugmentation = AugmentationKind.Strong;
+
         internal override string Name => nameof(SelfTrainingAddOn);
 
         internal override void Validate()
@@ -44,6 +52,8 @@ namespace Microsoft.ML.DomainAdaptation
             base.Validate();
             DomainAdaptationOptions.Check(Threshold > 0 && Threshold <= 1, $"{Name}.{nameof(Threshold)}", Threshold, "must be in (0, 1]");
             DomainAdaptationOptions.Check(Warmup >= 0 && Warmup < 1, $"{Name}.{nameof(Warmup)}", Warmup, "must be in [0, 1)");
+            DomainAdaptationOptions.Check(StrongAugmentation != AugmentationKind.None && Enum.IsDefined(StrongAugmentation), $"{Name}.{nameof(StrongAugmentation)}",
+                StrongAugmentation, "must be Weak, Strong, Resolution or Colour");
         }
 
         internal override AddOnTerm CreateTerm(MethodContext context) => new Term(this, context);
@@ -87,7 +97,7 @@ namespace Microsoft.ML.DomainAdaptation
                         weak = Losses.PseudoLabelLoss.Align(weak, _targetPredictionMean);
                     }
                 }
-                var strongLogits = network.forward(_augmentation.Strong(targetFeatures));
+                var strongLogits = network.forward(_augmentation.View(targetFeatures, _options.StrongAugmentation));
                 var loss = Losses.PseudoLabelLoss.Compute(weak, strongLogits, _options.Threshold, out var confident);
                 losses.Add("self-training", loss);
                 losses.Add("confident target share", confident);

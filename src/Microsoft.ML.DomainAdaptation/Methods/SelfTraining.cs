@@ -14,6 +14,8 @@ namespace Microsoft.ML.DomainAdaptation
     /// same translation plus a rotation of up to ±20°, contrast × [0.6, 1.4] and brightness ± 0.3 standard deviations (each
     /// image's own), and Gaussian noise of 0.15 standard deviations. Plain vectors (<see cref="MlpBackboneOptions"/>): weak =
     /// Gaussian noise of 0.1 per-feature batch standard deviations; strong = 20 % of the features zeroed plus noise of 0.3.
+    /// <see cref="SelfTrainingAddOn.StrongAugmentation"/> chooses another learning view, e.g. <see cref="AugmentationKind.Colour"/>
+    /// (the weak translation and a random coloured background) when the target is colour and the source grey.
     /// Before the threshold the weak view's probabilities are divided by their running mean on the target and renormalised
     /// (distribution alignment, <see cref="SelfTrainingAddOn.DistributionAlignment"/>): without it, a source
     /// model that is confidently wrong on the target pulled every target row of optdigits → mnist-opencv into one class (10 %).

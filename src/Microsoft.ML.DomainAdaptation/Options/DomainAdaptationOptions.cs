@@ -54,8 +54,9 @@ namespace Microsoft.ML.DomainAdaptation
         /// A random view of each source batch that the method trains on in place of the rows themselves (the supervised loss
         /// and the method's alignment see the same view; target rows are untouched): <see cref="AugmentationKind.None"/>
         /// (default), <see cref="AugmentationKind.Weak"/> (translation), <see cref="AugmentationKind.Strong"/> (translation,
-        /// rotation, contrast, brightness, noise) or <see cref="AugmentationKind.Resolution"/> (translation and a random loss of
-        /// resolution). Labeled data is augmented in self-ensembling (French et al., 2018) and FixMatch (Sohn et al., 2020);
+        /// rotation, contrast, brightness, noise), <see cref="AugmentationKind.Resolution"/> (translation and a random loss of
+        /// resolution) or <see cref="AugmentationKind.Colour"/> (translation and a random coloured background, for a grey
+        /// source and a colour target). Labeled data is augmented in self-ensembling (French et al., 2018) and FixMatch (Sohn et al., 2020);
         /// it widens the source distribution over differences such as stroke width, resolution or contrast between collections.
         /// Drawn from a generator of its own seeded from <see cref="Seed"/>, so runs repeat; such runs cannot be resumed from a
         /// checkpoint. Held-out validation rows and scoring are never augmented; DIRT-T reads no source row and ignores it.
@@ -260,7 +261,7 @@ namespace Microsoft.ML.DomainAdaptation
                 throw new ArgumentNullException(nameof(Backbone), "A backbone is required (MlpBackboneOptions or LeNetBackboneOptions).");
             Backbone.Validate();
             Check(Enum.IsDefined(InputNormalization), nameof(InputNormalization), InputNormalization, "must be None, PerImage or PerChannelDataset");
-            Check(Enum.IsDefined(SourceAugmentation), nameof(SourceAugmentation), SourceAugmentation, "must be None, Weak, Strong or Resolution");
+            Check(Enum.IsDefined(SourceAugmentation), nameof(SourceAugmentation), SourceAugmentation, "must be None, Weak, Strong, Resolution or Colour");
             Check(ClassifierHiddenSize >= 0, nameof(ClassifierHiddenSize), ClassifierHiddenSize, "must be non-negative");
             Check(Iterations > 0, nameof(Iterations), Iterations, "must be positive");
             Check(BatchSize > 0, nameof(BatchSize), BatchSize, "must be positive");

@@ -39,6 +39,14 @@ namespace Microsoft.ML.DomainAdaptation
             string ownerName = options.GetType().Name;
             for (int i = 0; i < names.Length; i++)
             {
+                // "SelfTrainingAddOn.Threshold=0.9": a field of the options' add-on of that type (added in code or by a method name's suffix).
+                if (i == 0 && names.Length > 1 && owner is DomainAdaptationOptions { AddOns: { } addOns }
+                    && addOns.FirstOrDefault(a => string.Equals(a?.GetType().Name, names[0].Trim(), StringComparison.OrdinalIgnoreCase)) is { } addOn)
+                {
+                    owner = addOn;
+                    ownerName = addOn.GetType().Name;
+                    continue;
+                }
                 var member = Find(owner.GetType(), names[i].Trim())
                     ?? throw new ArgumentException($"Setting '{setting}': {ownerName} has no option '{names[i].Trim()}'; its options: " +
                         $"{string.Join(", ", Settable(owner.GetType()).Select(m => m.Name))}.", "settings");

@@ -28,6 +28,16 @@ namespace Microsoft.ML.DomainAdaptation
         /// resized back bilinearly, which also thickens and blurs thin strokes (vectors: as <see cref="Weak"/>).
         /// </summary>
         Resolution = 3,
+
+        /// <summary>
+        /// The weak translation, then the image re-coloured as if blended into a random smooth coloured background, the way
+        /// MNIST-M-style colour domains are built from grey digits: with g ∈ [0, 1] the image's channel mean rescaled by its own
+        /// minimum m and maximum M, and b_c a background per channel (uniform values on a 4 × 4 grid, resized bilinearly),
+        /// x'_c = m + (M − m) · |b_c − g|. Where b_c is dark the strokes stay bright, where it is bright they turn dark, and in
+        /// between they become outlines, independently per channel: a grey source then covers the stroke polarities and
+        /// colours of a photo-blended target. The backgrounds are synthetic, never target rows (vectors: as <see cref="Weak"/>).
+        /// </summary>
+        Colour = 4,
     }
 }
 
@@ -80,6 +90,7 @@ namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
             AugmentationKind.Weak => Weak(features),
             AugmentationKind.Strong => Strong(features),
             AugmentationKind.Resolution => Apply(features, ImageAugmentation.Resolution, VectorAugmentation.Weak), // vectors have no resolution
+            AugmentationKind.Colour => Apply(features, ImageAugmentation.Colour, VectorAugmentation.Weak),         // nor colour
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown augmentation."),
         };
 
@@ -130,6 +141,31 @@ namespace Microsoft.ML.DomainAdaptation.Training.Augmentations
             var shifted = Weak(images, generator);
             var choice = randint(0, ResolutionFactors.Length, new long[] { images.shape[0] }, generator: generator).to(images.device);
             return ReduceResolution(shifted, choice);
+        }
+
+        /// <summary>Side of the grid of random values that <see cref="Colour"/>'s backgrounds are resized from.</summary>
+        internal const int ColourBackgroundGrid = 4;
+
+        /// <summary>The weak translation, then <see cref="BlendIntoBackground"/> with a random smooth background per image and channel.</summary>
+        public static Tensor Colour(Tensor images, Generator generator)
+        {
+            var shifted = Weak(images, generator);
+            var grid = rand(new[] { images.shape[0], images.shape[1], ColourBackgroundGrid, ColourBackgroundGrid }, generator: generator).to(images.device);
+            var background = nn.functional.interpolate(grid, new[] { images.shape[2], images.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
+            return BlendIntoBackground(shifted, background);
+        }
+
+        /// <summary>
+        /// x'_c = m + (M − m) · |b_c − g| per image: g = (mean over channels of x − m) / (M − m), m and M the image's minimum and
+        /// maximum (over C, H, W), b the background (N × C × H × W, values in [0, 1]); a constant image stays as it is.
+        /// </summary>
+        public static Tensor BlendIntoBackground(Tensor images, Tensor background)
+        {
+            var flat = images.reshape(images.shape[0], -1);
+            var low = flat.amin(new long[] { 1 }).view(-1, 1, 1, 1);
+            var span = flat.amax(new long[] { 1 }).view(-1, 1, 1, 1) - low;
+            var grey = (images.mean(new long[] { 1 }, keepdim: true) - low) / span.clamp_min(1e-12);
+            return low + span * (background - grey).abs();
         }
 
         /// <summary>
