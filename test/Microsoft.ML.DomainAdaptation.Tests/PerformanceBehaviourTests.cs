@@ -116,7 +116,21 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Equal(1, ThreadPolicy.DefaultThreads(mlp, 64)); // (512·256 + 256·100 + 100·100 + 100·10) · 64 = 10.7 M multiply-adds
             Assert.Null(ThreadPolicy.DefaultThreads(mlp, 256)); // 43 M
             using var lenet = new Networks.ScoringNetwork(new Networks.NetworkSpec(new LeNetBackboneOptions { Channels = 1, Height = 28, Width = 28 }.CreateSpec(784, NormalizationKind.None), 100, 10));
-            Assert.Null(ThreadPolicy.DefaultThreads(lenet, 1));
+            Assert.Null(ThreadPolicy.DefaultThreads(lenet, 1)); // convolutions whose cost is not given: libtorch's default
+        }
+
+        [Fact]
+        public void DefaultThreadsAreOneForASmallLeNet()
+        {
+            var spec = new LeNetBackboneOptions { Channels = 1, Height = 28, Width = 28 }.CreateSpec(784, NormalizationKind.None);
+            // conv1: 24 · 24 outputs · 32 channels · 1 · 5 · 5 = 460,800; conv2: 8 · 8 · 48 · 32 · 5 · 5 = 2,457,600.
+            Assert.Equal(2_918_400, spec.ConvolutionMultiplyAddsPerRow);
+            using var lenet = new Networks.ScoringNetwork(new Networks.NetworkSpec(spec, 100, 10));
+            Assert.Equal(1, ThreadPolicy.DefaultThreads(lenet, 64, spec.ConvolutionMultiplyAddsPerRow)); // 187 M + the linear layers
+            Assert.Null(ThreadPolicy.DefaultThreads(lenet, 256, spec.ConvolutionMultiplyAddsPerRow)); // 747 M
+            var colour = new LeNetBackboneOptions { Channels = 3, Height = 32, Width = 32 }.CreateSpec(3072, NormalizationKind.None);
+            Assert.Equal(28L * 28 * 32 * 3 * 25 + 10L * 10 * 48 * 32 * 25, colour.ConvolutionMultiplyAddsPerRow);
+            Assert.Null(new MlpBackboneOptions().CreateSpec(512, NormalizationKind.None).ConvolutionMultiplyAddsPerRow);
         }
 
         [Fact]

@@ -42,6 +42,12 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         /// <summary>The image layout of the input, or null for plain vectors (no geometry: augmentations and checks differ).</summary>
         public virtual ImageShape? Image => null;
 
+        /// <summary>
+        /// Multiply-adds of the convolutions of one row's forward pass, or null when the backbone has none or does not say
+        /// (the thread policy then leaves it to libtorch's default; see <see cref="Training.ThreadPolicy"/>).
+        /// </summary>
+        public virtual long? ConvolutionMultiplyAddsPerRow => null;
+
         /// <summary>A new module with freshly initialised (or, for pretrained backbones, imported) weights.</summary>
         public abstract nn.Module<Tensor, Tensor> CreateModule();
 

@@ -57,6 +57,18 @@ namespace Microsoft.ML.DomainAdaptation.Networks
 
         public override ImageShape? Image => Shape;
 
+        /// <summary>conv1 (C → 32, 5 × 5, valid) on the full image, conv2 (32 → 48, 5 × 5) on the pooled map: 3.0 M at 28 × 28 × 1.</summary>
+        public override long? ConvolutionMultiplyAddsPerRow
+        {
+            get
+            {
+                int k = LeNetBackbone.Kernel;
+                long conv1 = (long)(Shape.Height - k + 1) * (Shape.Width - k + 1) * 32 * Shape.Channels * k * k;
+                long conv2 = (long)((Shape.Height - k + 1) / 2 - k + 1) * ((Shape.Width - k + 1) / 2 - k + 1) * 48 * 32 * k * k;
+                return conv1 + conv2;
+            }
+        }
+
         public override Module<Tensor, Tensor> CreateModule() => new LeNetBackbone(Shape, EmbeddingSize, Normalization);
 
         public override string ExportOnnx(OnnxGraph graph, OnnxWeights weights, string input)

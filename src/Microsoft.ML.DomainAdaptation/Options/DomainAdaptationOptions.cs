@@ -118,7 +118,8 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>
         /// Threads libtorch trains with (a process-wide setting, left as set after training); between 1 and the processor count.
         /// Default: null, which trains a small network without convolutions (fewer than 32 M multiply-adds per batch forward
-        /// pass, e.g. a 512-d MLP at batch 64) on one thread and others on libtorch's default (one per core), putting libtorch's
+        /// pass, e.g. a 512-d MLP at batch 64) and a small convolutional one (LeNet: under 512 M multiply-adds per batch, e.g. 28 × 28
+        /// at batch 64) on one thread and others on libtorch's default (one per core), putting libtorch's
         /// count back afterwards. On a machine shared with other busy processes, fewer threads than cores is often faster: a
         /// thread waiting for a descheduled partner stalls every operation (the library also sets OpenMP's passive wait policy
         /// before libtorch loads; README, Benchmark).

@@ -15,7 +15,10 @@ namespace Microsoft.ML.DomainAdaptation.Training
     /// <para><b>Thread count.</b> A small network's step is made of many short operations; splitting each over threads costs
     /// more in fork/join than it saves, and on a shared machine a descheduled partner thread stalls every operation. A network
     /// without convolutions whose forward pass over one batch costs fewer than <see cref="SmallNetworkMultiplyAdds"/>
-    /// multiply-adds (the 512-d MLP of the benchmark at batch 64: 11 M) trains on one thread; others on libtorch's default (one per
+    /// multiply-adds (the 512-d MLP of the benchmark at batch 64: 11 M) trains on one thread; so does a convolutional network whose
+    /// backbone says its convolutions cost fewer than <see cref="SmallConvolutionalMultiplyAdds"/> per batch (LeNet at 28 × 28, batch
+    /// 64: 190 M). Measured for LeNet (session 9, README "Benchmark"): a second thread gained 8–20 % on a quiet 2-core machine
+    /// but was 1.39–1.43× slower than one thread with one other busy process beside it. Others train on libtorch's default (one per
     /// core). The count is set for the training and put back afterwards (libtorch's setting is process-wide).</para>
     /// <para><b>Wait policy.</b> libtorch's OpenMP runtime (GNU libgomp) lets a thread that reaches a barrier spin for a while
     /// before it sleeps. With one other busy process on a 2-core machine the spinning thread holds a core its partner needs, and
@@ -38,18 +41,32 @@ namespace Microsoft.ML.DomainAdaptation.Training
         /// <summary>What the wait policy step found or did (for the log).</summary>
         public static string WaitPolicyStatus { get; private set; } = "not applied yet";
 
-        /// <summary>The threads to train <paramref name="network"/> with when the option is unset: 1 for a small network, else null (libtorch's default).</summary>
-        public static int? DefaultThreads(nn.Module network, int batchRows)
+        /// <summary>Below this many multiply-adds per batch forward pass (convolutions and linear layers), a convolutional network
+        /// whose backbone states its convolutions' cost trains on one thread.</summary>
+        public const long SmallConvolutionalMultiplyAdds = 512_000_000;
+
+        /// <summary>
+        /// The threads to train <paramref name="network"/> with when the option is unset: 1 for a small network, else null
+        /// (libtorch's default). A network with convolutions counts as small only when <paramref name="convolutionMultiplyAddsPerRow"/>
+        /// (the backbone's <see cref="Networks.BackboneSpec.ConvolutionMultiplyAddsPerRow"/>) is given and the batch stays under
+        /// <see cref="SmallConvolutionalMultiplyAdds"/>.
+        /// </summary>
+        public static int? DefaultThreads(nn.Module network, int batchRows, long? convolutionMultiplyAddsPerRow = null)
         {
             long multiplyAdds = 0;
+            bool convolutions = false;
             foreach (var (_, module) in network.named_modules())
             {
                 if (module is TorchSharp.Modules.Conv1d or TorchSharp.Modules.Conv2d or TorchSharp.Modules.Conv3d)
-                    return null;
+                    convolutions = true;
                 if (module is TorchSharp.Modules.Linear linear)
                     multiplyAdds += linear.weight.numel() * batchRows;
             }
-            return multiplyAdds < SmallNetworkMultiplyAdds ? 1 : null;
+            if (!convolutions)
+                return multiplyAdds < SmallNetworkMultiplyAdds ? 1 : null;
+            if (convolutionMultiplyAddsPerRow is not long perRow)
+                return null;
+            return multiplyAdds + perRow * batchRows < SmallConvolutionalMultiplyAdds ? 1 : null;
         }
 
         /// <summary>Sets the passive wait policy once per process, when it is safe (see the remarks).</summary>

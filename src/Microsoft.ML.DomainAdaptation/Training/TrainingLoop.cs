@@ -61,7 +61,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 int restoreThreads = 0; // libtorch's count, put back after a training on the policy's count
                 if (options.NumberOfThreads is int threads)
                     torch.set_num_threads(threads);
-                else if (device.type == DeviceType.CPU && ThreadPolicy.DefaultThreads(method.Network, options.BatchSize) is int chosen && chosen != torch.get_num_threads())
+                else if (device.type == DeviceType.CPU && ThreadPolicy.DefaultThreads(method.Network, options.BatchSize, spec.Backbone.ConvolutionMultiplyAddsPerRow) is int chosen && chosen != torch.get_num_threads())
                 {
                     restoreThreads = torch.get_num_threads();
                     torch.set_num_threads(chosen);
