@@ -62,9 +62,10 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         {
             get
             {
-                int k = LeNetBackbone.Kernel;
-                long conv1 = (long)(Shape.Height - k + 1) * (Shape.Width - k + 1) * 32 * Shape.Channels * k * k;
-                long conv2 = (long)((Shape.Height - k + 1) / 2 - k + 1) * ((Shape.Width - k + 1) / 2 - k + 1) * 48 * 32 * k * k;
+                const int k = LeNetBackbone.Kernel, c1 = LeNetBackbone.Conv1Channels, c2 = LeNetBackbone.Conv2Channels;
+                static int Valid(int side) => side - k + 1; // a 5 × 5 convolution without padding
+                long conv1 = (long)Valid(Shape.Height) * Valid(Shape.Width) * c1 * Shape.Channels * k * k;
+                long conv2 = (long)Valid(Valid(Shape.Height) / 2) * Valid(Valid(Shape.Width) / 2) * c2 * c1 * k * k;
                 return conv1 + conv2;
             }
         }
@@ -122,6 +123,9 @@ namespace Microsoft.ML.DomainAdaptation.Networks
     {
         public const int Kernel = 5;
 
+        /// <summary>Output channels of the first and second convolution.</summary>
+        public const int Conv1Channels = 32, Conv2Channels = 48;
+
         private readonly ImageShape _shape;
         private readonly Sequential features;
         private readonly Sequential embedding;
@@ -130,7 +134,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
         {
             _shape = shape;
             var conv = new List<(string, Module<Tensor, Tensor>)>();
-            foreach (var (index, input, output) in new[] { (1, shape.Channels, 32), (2, 32, 48) })
+            foreach (var (index, input, output) in new[] { (1, shape.Channels, Conv1Channels), (2, Conv1Channels, Conv2Channels) })
             {
                 conv.Add(($"conv{index}", Conv2d(input, output, Kernel)));
                 if (normalization == NormalizationKind.BatchNorm)
@@ -143,7 +147,7 @@ namespace Microsoft.ML.DomainAdaptation.Networks
                 conv.Add(($"relu{index}", ReLU()));
             }
             features = Sequential(conv);
-            var fc = new List<(string, Module<Tensor, Tensor>)> { ("fc", Linear(48 * FeatureMapSize(shape.Height) * FeatureMapSize(shape.Width), embeddingSize)) };
+            var fc = new List<(string, Module<Tensor, Tensor>)> { ("fc", Linear(Conv2Channels * FeatureMapSize(shape.Height) * FeatureMapSize(shape.Width), embeddingSize)) };
             if (normalization == NormalizationKind.BatchNorm)
                 fc.Add(("bn_fc", BatchNorm1d(embeddingSize)));
             fc.Add(("relu", ReLU()));

@@ -10,9 +10,8 @@ namespace Microsoft.ML.DomainAdaptation.Networks
     /// (a maximum is exact), but libtorch's CPU <c>max_pool2d</c> always computes the argmax indices too and cost LeNet's
     /// first pooling ≈ 70 µs per 28 × 28 image against ≈ 10 µs this way (issue 18: scoring at OnnxRuntime's speed).
     /// <para>
-    /// When training, the input is first given channels-last strides (LeNet gives them to its input images, so that its first
-    /// convolution writes channels-last already and no pooling copies) (the same logical N × C × H × W tensor, stored pixel by
-    /// pixel): libtorch's CPU <c>max_pool2d</c> is vectorised over channels only in that layout (LeNet's first pooling at
+    /// When training, the input is first given channels-last strides (the same logical N × C × H × W tensor, stored pixel by
+    /// pixel; LeNet gives them to its input images, so that its first convolution writes channels-last and no pooling copies): libtorch's CPU <c>max_pool2d</c> is vectorised over channels only in that layout (LeNet's first pooling at
     /// batch 64: 3.4 ms forward in the planar layout against ≈ 0.5 ms, `--profile-lenet` of the benchmark), and the layout
     /// carries on through the next convolution (oneDNN's NHWC kernels), activation and pooling; the final flatten copies back
     /// to the logical order. Values are the same up to the convolution's summation order.
