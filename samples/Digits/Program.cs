@@ -212,7 +212,6 @@ static string CanonicalName(string name) =>
         ? DomainAdaptationMethods.CanonicalName(name[..^DirtTSuffix.Length]) + DirtTSuffix
         : DomainAdaptationMethods.CanonicalName(name);
 
-
 partial class Program
 {
     private const string DirtTSuffix = "+DIRT-T";
