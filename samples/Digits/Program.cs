@@ -40,9 +40,10 @@ if (args.Contains("--help") || args.Contains("-h"))
                              with X+DIRT-T, of X only (DIRT-T keeps X's network and its own defaults)
           --validate-every N validation during training (TrainingValidation, TargetEntropy on 10 % held-out rows of each domain, no
                              target labels): score every N steps and keep the best step; the table shows the kept step's
-                             and the last step's target accuracy of the same training (X+DIRT-T: its first stage's)
+                             and the last step's target accuracy of the same training (X+DIRT-T: none; X's row has its own)
           --validation-scorer S  the criterion of --validate-every: TargetEntropy (default), SND, DEV, IWV, SourceAccuracy
-          X+DIRT-T           as a method name: X (e.g. VADA), then DIRT-T refining its model for as many steps
+          X+DIRT-T           as a method name: X (e.g. VADA), then DIRT-T refining its model for as many steps; the
+                             table also gets X's own row from the first stage unless X is listed too
           X+MCC, X+ST, X+ENT as a method name: X with a default MccAddOn, SelfTrainingAddOn or EntropyAddOn added
                              (e.g. AdaBN+MCC+ST; DomainAdaptationMethods.Create takes any such name)
         Methods (DomainAdaptationMethods.Names):
@@ -142,6 +143,27 @@ foreach (var (sourceName, targetName) in directions)
             TransformerChain<DomainAdaptationTransformer> Fit(DomainAdaptationOptions o) =>
                 mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
                     .Append(mlContext.MulticlassClassification.Trainers.DomainAdaptation(o)).Fit(trainingData);
+            // One row of the table: the model's target and source test metrics; with --validate-every, also the last step's
+            // target accuracy (lastStep: the same training's last-step model) and the kept step.
+            RunResult Result(string name, ITransformer fitted, double seconds, DomainAdaptationTransformer lastStepModel, bool selectedFromHistory)
+            {
+                var targetMetrics = mlContext.MulticlassClassification.Evaluate(fitted.Transform(targetTest));
+                double? lastStepAccuracy = null;
+                int? selectedStep = null;
+                if (lastStepModel is not null)
+                {
+                    var chain = (TransformerChain<DomainAdaptationTransformer>)fitted;
+                    var keyMapping = chain.First(); // the Label mapping the chain scores with, then the last step's network
+                    lastStepAccuracy = mlContext.MulticlassClassification.Evaluate(lastStepModel.Transform(keyMapping.Transform(targetTest))).MicroAccuracy;
+                    var history = chain.LastTransformer.TrainingHistory;
+                    selectedStep = selectedFromHistory ? history.SelectedStep : null;
+                    if (history.LossNames.FirstOrDefault(n => n.StartsWith("validation ", StringComparison.Ordinal)) is string scoreName)
+                        Console.WriteLine($"    {scoreName} by step: {string.Join(" ", history.Series(scoreName).Select(s => $"{s.Iteration}:{s.Value:F4}"))}");
+                }
+                var sourceMetrics = mlContext.MulticlassClassification.Evaluate(fitted.Transform(sourceTest));
+                return new RunResult($"{sourceName} -> {targetName}", name, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
+                    targetMetrics.LogLoss, sourceMetrics.MicroAccuracy, seconds / iterations * 1000, lastStepAccuracy, selectedStep);
+            }
             var clock = Stopwatch.StartNew();
             ITransformer model;
             try
@@ -149,6 +171,14 @@ foreach (var (sourceName, targetName) in directions)
                 model = Fit(options);
                 if (refine)
                 {
+                    // X's own row from the first stage (the model DIRT-T starts from), unless X is run on its own too:
+                    // one training gives both rows.
+                    string firstMethod = CanonicalName(method[..^DirtTSuffix.Length]);
+                    if (!methodNames.Contains(firstMethod))
+                        results.Add(Result(firstMethod, model, clock.Elapsed.TotalSeconds, lastStep, selectedFromHistory: true));
+                    lastStep?.Dispose();
+                    lastStep = null; // DIRT-T's own row has no validation
+                    clock.Restart();
                     // DIRT-T's own defaults (learning rate 0.001, its add-ons); the network, input normalisation included, is the first model's.
                     var dirtT = new DirtTOptions
                     {
@@ -166,31 +196,15 @@ foreach (var (sourceName, targetName) in directions)
                 failures.Add($"{sourceName} -> {targetName} {method} seed {seed}");
                 continue;
             }
-            double seconds = clock.Elapsed.TotalSeconds;
-            var targetMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(targetTest));
-            double? lastStepAccuracy = null;
-            int? selectedStep = null;
-            if (lastStep is not null)
-            {
-                var chain = (TransformerChain<DomainAdaptationTransformer>)model;
-                var keyMapping = chain.First(); // the Label mapping the chain scores with, then the last step's network
-                lastStepAccuracy = mlContext.MulticlassClassification.Evaluate(lastStep.Transform(keyMapping.Transform(targetTest))).MicroAccuracy;
-                lastStep.Dispose();
-                selectedStep = refine ? null : chain.LastTransformer.TrainingHistory.SelectedStep;
-                var history = chain.LastTransformer.TrainingHistory;
-                if (history.LossNames.FirstOrDefault(n => n.StartsWith("validation ", StringComparison.Ordinal)) is string scoreName)
-                    Console.WriteLine($"    {scoreName} by step: {string.Join(" ", history.Series(scoreName).Select(s => $"{s.Iteration}:{s.Value:F4}"))}");
-            }
-            var sourceMetrics = mlContext.MulticlassClassification.Evaluate(model.Transform(sourceTest));
-            results.Add(new RunResult($"{sourceName} -> {targetName}", method, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
-                targetMetrics.LogLoss, sourceMetrics.MicroAccuracy, seconds / iterations * 1000, refine ? null : lastStepAccuracy, selectedStep));
+            results.Add(Result(method, model, clock.Elapsed.TotalSeconds, lastStep, selectedFromHistory: !refine));
+            lastStep?.Dispose();
         }
     }
 }
 
 Console.WriteLine();
 Console.WriteLine($"{runCount} runs in {(int)total.Elapsed.TotalMinutes}:{total.Elapsed.Seconds:00}.");
-Console.WriteLine($"Target test metrics (ML.NET MulticlassClassification.Evaluate), {backbone} backbone, {size} px, {iterations} steps, batch {batchSize} + {batchSize}, seeds {string.Join(",", seeds)}; mean ± standard deviation over seeds; Fit seconds per 1,000 steps (X+DIRT-T: both stages, per 1,000 steps of each).");
+Console.WriteLine($"Target test metrics (ML.NET MulticlassClassification.Evaluate), {backbone} backbone, {size} px, {iterations} steps, batch {batchSize} + {batchSize}, seeds {string.Join(",", seeds)}; mean ± standard deviation over seeds; Fit seconds per 1,000 steps (X+DIRT-T: of its refinement stage alone).");
 Console.WriteLine();
 ResultTable.Print(results, "source MicroAccuracy %");
 
