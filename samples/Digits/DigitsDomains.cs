@@ -28,8 +28,14 @@ namespace Microsoft.ML.DomainAdaptation.Samples
         /// </summary>
         public const string PhotoSuffix = "-photo";
 
+        /// <summary>
+        /// Digits rendered from the system's fonts (the Datasets package's <see cref="SyntheticDigits"/>, as the SynthToReal
+        /// sample uses them): 20,000 "train" rows (seed 0) and 2,000 "test" rows (seed 1), bright on dark like the real ones.
+        /// </summary>
+        public const string Synthetic = "synthetic";
+
         /// <summary>Every domain name <see cref="Load"/> takes.</summary>
-        public static readonly string[] Names = { MnistOpenCv, OptDigits, MnistOpenCv + PhotoSuffix, OptDigits + PhotoSuffix };
+        public static readonly string[] Names = { MnistOpenCv, OptDigits, MnistOpenCv + PhotoSuffix, OptDigits + PhotoSuffix, Synthetic };
 
         /// <summary>The folder holding one sub-folder per domain (copied beside the program at build time).</summary>
         public static string DataDirectory => Path.Combine(AppContext.BaseDirectory, "data", "digits");
@@ -49,6 +55,8 @@ namespace Microsoft.ML.DomainAdaptation.Samples
         /// (in file order) keep their label; the others get a missing label (NaN), as for semi-supervised adaptation.</param>
         public static IDataView Load(MLContext mlContext, string domain, string split, int size = 28, int labeledPerClass = -1, int channels = 1)
         {
+            if (domain == Synthetic)
+                return LoadSynthetic(mlContext, split, size, labeledPerClass, channels);
             bool photo = domain.EndsWith(PhotoSuffix, StringComparison.Ordinal);
             if (photo)
                 domain = domain[..^PhotoSuffix.Length];
@@ -88,6 +96,47 @@ namespace Microsoft.ML.DomainAdaptation.Samples
                 for (int i = 0; i < features.Length; i++)
                     features[i] = features[i] / 127.5f - 1f;
                 data.Add(new Row { Features = features, Label = label });
+            }
+            var definition = SchemaDefinition.Create(typeof(Row));
+            definition[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, channels, size, size);
+            return mlContext.Data.LoadFromEnumerable(data, definition);
+        }
+
+        /// <summary>The synthetic digits as rows of <see cref="Load"/>'s schema (the label as Single, replicated channels).</summary>
+        private static IDataView LoadSynthetic(MLContext mlContext, string split, int size, int labeledPerClass, int channels)
+        {
+            if (split is not ("train" or "test"))
+                throw new ArgumentException($"split must be \"train\" or \"test\", not '{split}'.", nameof(split));
+            if (channels != 1 && channels != 3)
+                throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grey) or 3 (colour).");
+            var rendered = mlContext.Data.LoadSyntheticDigits(new SyntheticDigitsOptions
+            {
+                Rows = split == "train" ? 20_000 : 2_000,
+                Seed = split == "train" ? 0 : 1,
+                Height = size,
+                Width = size,
+            });
+            var data = new List<Row>();
+            var perClass = new Dictionary<float, int>();
+            using (var cursor = rendered.GetRowCursor(rendered.Schema))
+            {
+                var getFeatures = cursor.GetGetter<VBuffer<float>>(rendered.Schema["Features"]);
+                var getLabel = cursor.GetGetter<uint>(rendered.Schema["Label"]);
+                VBuffer<float> pixels = default;
+                uint key = 0;
+                while (cursor.MoveNext())
+                {
+                    getFeatures(ref pixels);
+                    getLabel(ref key);
+                    float label = key - 1; // keys 1..10 are the digits 0..9
+                    perClass[label] = perClass.GetValueOrDefault(label) + 1;
+                    if (labeledPerClass >= 0 && perClass[label] > labeledPerClass)
+                        label = float.NaN;
+                    var features = new float[channels * size * size];
+                    for (int c = 0; c < channels; c++)
+                        pixels.GetValues().CopyTo(features.AsSpan(c * size * size));
+                    data.Add(new Row { Features = features, Label = label });
+                }
             }
             var definition = SchemaDefinition.Create(typeof(Row));
             definition[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, channels, size, size);

@@ -27,7 +27,8 @@ if (args.Contains("--help") || args.Contains("-h"))
           --batch N          rows per domain per step (default 32; 64 with --full)
           --seeds 0,1,2      seeds; several give mean ± sd (default 0)
           --direction S:T    comma-separated source:target pairs of mnist-opencv, optdigits, or of their
-                             photo-blended colour versions mnist-opencv-photo, optdigits-photo (MNIST-M-style)
+                             photo-blended colour versions mnist-opencv-photo, optdigits-photo (MNIST-M-style), or
+                             synthetic (digits rendered from the system's fonts, as in the SynthToReal sample) as source
           --grey             read photo-blended (colour) domains as grey (their luma), so both domains are one channel
           --methods A,B|all  method names (below, case-insensitive)
           --size N           image side in pixels (default 28; at least 32 with --backbone resnet)

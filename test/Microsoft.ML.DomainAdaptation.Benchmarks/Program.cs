@@ -171,7 +171,7 @@ if (arguments.TryGetValue("scoring-only", out var scoringNetwork))
 if (arguments.TryGetValue("profile-step", out var profileStep))
 {
     // One Fit in this process with the step's phases timed (Training.StepPhases): the first warm-up steps are not counted.
-    var parts = profileStep.Split(':');
+    var parts = profileStep.Split(':', 2);
     var profileMl = new MLContext(seed: 0);
     var (profileTraining, _, _, profileBackbone, profileFlops) = parts[0] == "lenet" ? LeNetData(profileMl) : MlpData(profileMl, 512);
     var profileOptions = BenchmarkOptions(parts[1], profileBackbone, steps, threads);
@@ -186,7 +186,7 @@ if (arguments.TryGetValue("profile-step", out var profileStep))
     phases.Steps = steps - warmup;
     double stepMs = phases.Ticks.Keys.Sum(phases.MsPerStep);
     Console.WriteLine(FormattableString.Invariant($"{parts[0]} {parts[1]}: steps {warmup + 1}–{steps} of a Fit, {threads} threads, batch 64 per domain: {stepMs:F2} ms per step ") +
-        FormattableString.Invariant($"({profileFlops * BatchPassesPerStep(parts[1]) / (stepMs / 1000) / 1e9:F1} GFLOP/s est.), whole Fit {profileClock.Elapsed.TotalSeconds:F1} s"));
+        FormattableString.Invariant($"({profileFlops * BatchPassesPerStep(parts[1], profileOptions) / (stepMs / 1000) / 1e9:F1} GFLOP/s est.), whole Fit {profileClock.Elapsed.TotalSeconds:F1} s"));
     Console.WriteLine("| phase | ms / step | calls / step | share |");
     Console.WriteLine("|---|---|---|---|");
     foreach (var phase in phases.Ticks.Keys)
@@ -196,7 +196,7 @@ if (arguments.TryGetValue("profile-step", out var profileStep))
 if (arguments.TryGetValue("child-fit", out var childFit))
 {
     // One Fit in this fresh process: every step timed, the first included.
-    var parts = childFit.Split(':');
+    var parts = childFit.Split(':', 2);
     var childMl = new MLContext(seed: 0);
     var (childTraining, _, _, childBackbone, _) = parts[0] == "lenet" ? LeNetData(childMl) : MlpData(childMl, 512);
     var childOptions = BenchmarkOptions(parts[1], childBackbone, steps, arguments.ContainsKey("default-threads") ? null : threads);
@@ -266,7 +266,7 @@ foreach (var network in networks)
         double fitSeconds = fitClock.Elapsed.TotalSeconds;
         double msPer1000 = (atEnd - atWarmup).TotalMilliseconds / (steps - warmup) * 1000;
         double overhead = (fitSeconds - atEnd.TotalSeconds) / atEnd.TotalSeconds;
-        double stepFlops = flopsPerStep * BatchPassesPerStep(method);
+        double stepFlops = flopsPerStep * BatchPassesPerStep(method, options);
         double gflops = stepFlops / (msPer1000 / 1000 / 1000) / 1e9;
 
         var (transformRowsPerSecond, rawRowsPerSecond, latencyMicroseconds) = Scoring(ml, model.LastTransformer, scoring, scoreRows);
@@ -282,7 +282,7 @@ foreach (var network in networks)
         parityRows.Add(OnnxParity(model.LastTransformer, network, method, scoring, Math.Min(scoring.Length, 2000), parityFailures));
         Console.WriteLine(parityRows[^1]);
         model.LastTransformer.Dispose();
-        if (pytorchScript != null && network == "lenet" && referenceNames.TryGetValue(method, out var referenceName))
+        if (pytorchScript != null && network == "lenet" && referenceNames.TryGetValue(MethodName(method), out var referenceName))
         {
             var reference = RunReference(pytorchScript, referenceName, steps, threads);
             sideBySide.Add($"| {method} | {msPer1000:F0} | {reference.MsPer1000:F0} | {msPer1000 / reference.MsPer1000:F2} | {targetAccuracy * 100:F1} | " +
@@ -427,7 +427,7 @@ if (soakSteps > 0)
 
 static DomainAdaptationOptions BenchmarkOptions(string method, BackboneOptions backbone, int steps, int? threads)
 {
-    var options = DomainAdaptationMethods.Create(method);
+    var options = DomainAdaptationMethods.Create(MethodName(method));
     options.Backbone = backbone is LeNetBackboneOptions
         ? new LeNetBackboneOptions { Normalization = options.Backbone.Normalization }
         : new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
@@ -435,8 +435,15 @@ static DomainAdaptationOptions BenchmarkOptions(string method, BackboneOptions b
     options.BatchSize = 64;
     options.Seed = 0;
     options.NumberOfThreads = threads;
+    // "ADDA[SourceAnchorWeight=0]": the method with some options changed (DomainAdaptationMethods.ApplySettings).
+    int open = method.IndexOf('[');
+    if (open >= 0)
+        DomainAdaptationMethods.ApplySettings(options, method[(open + 1)..].TrimEnd(']'));
     return options;
 }
+
+// A --methods entry's method name: "ADDA" of "ADDA[SourceAnchorWeight=0]".
+static string MethodName(string entry) => entry.IndexOf('[') is int open and >= 0 ? entry[..open] : entry;
 
 // One Fit in a fresh child process (this program with --child-fit): ms per 1,000 steps over all its steps, the whole
 // Fit's seconds, the threads it trained with and its peak RSS.
@@ -559,11 +566,12 @@ static double GemmPeakGflops(int threads)
 // methods with a target batch do two; MCD adds a no-grad pass of the source batch and n = 4 generator updates, the first of
 // which reuses phase B's forward pass of the target batch (with gradients: a third of a pass there, two thirds in C); ADDA and M-ADDA
 // spend half their steps source-only and half with a frozen forward plus a source + target pass.
-static double BatchPassesPerStep(string method) => method switch
+// (without its source anchor, the adversarial stage's M_t passes only the target batch).
+static double BatchPassesPerStep(string method, DomainAdaptationOptions options) => MethodName(method) switch
 {
     "SourceOnly" or "SourceOnly+BN" or "AdaBN" => 1,
     "MCD" => 1 + 1.0 / 3 + 4,
-    "ADDA" or "M-ADDA" => 0.5 * 1 + 0.5 * (1.0 / 3 + 2),
+    "ADDA" or "M-ADDA" => 0.5 * 1 + 0.5 * (1.0 / 3 + (((TwoStageAdversarialOptions)options).SourceAnchorWeight > 0 ? 2 : 1)),
     _ => 2,
 };
 
