@@ -55,13 +55,13 @@ namespace Microsoft.ML.DomainAdaptation.Samples
         /// (in file order) keep their label; the others get a missing label (NaN), as for semi-supervised adaptation.</param>
         public static IDataView Load(MLContext mlContext, string domain, string split, int size = 28, int labeledPerClass = -1, int channels = 1)
         {
+            if (channels != 1 && channels != 3)
+                throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grey) or 3 (colour).");
             if (domain == Synthetic)
                 return LoadSynthetic(mlContext, split, size, labeledPerClass, channels);
             bool photo = domain.EndsWith(PhotoSuffix, StringComparison.Ordinal);
             if (photo)
                 domain = domain[..^PhotoSuffix.Length];
-            if (channels != 1 && channels != 3)
-                throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grey) or 3 (colour).");
             if (photo && channels != 3)
                 throw new ArgumentOutOfRangeException(nameof(channels), channels, $"The photo-blended domain '{domain}{PhotoSuffix}' is colour: ask for 3 channels.");
             var photos = photo ? IdxFile.Read(Path.Combine(PhotoDirectory, "photos-idx4-ubyte.gz")) : null;
@@ -78,25 +78,38 @@ namespace Microsoft.ML.DomainAdaptation.Samples
             var perClass = new Dictionary<float, int>();
             foreach (int r in rows)
             {
-                float label = labels.Values[r];
-                perClass[label] = perClass.GetValueOrDefault(label) + 1;
-                if (labeledPerClass >= 0 && perClass[label] > labeledPerClass)
-                    label = float.NaN;
+                float label = KeptLabel(labels.Values[r], perClass, labeledPerClass);
                 var pixels = new ReadOnlySpan<float>(images.Values, r * height * width, height * width);
                 var resized = new float[size * size];
                 ImageVectorConvertingTransformer.ResizeBilinear(pixels, 1, height, width, resized, size, size);
-                var features = new float[channels * size * size];
+                float[] features = photo ? new float[channels * size * size] : Replicated(resized, channels);
                 if (photo)
                     BlendIntoPhoto(resized, size, photos, new Random(r * 7919 + 17), features);
-                else
-                {
-                    for (int c = 0; c < channels; c++)
-                        resized.CopyTo(features, c * size * size);
-                }
                 for (int i = 0; i < features.Length; i++)
                     features[i] = features[i] / 127.5f - 1f;
                 data.Add(new Row { Features = features, Label = label });
             }
+            return ToDataView(mlContext, data, channels, size);
+        }
+
+        // The row's label, or NaN once labeledPerClass rows of its class have kept theirs (counted in perClass).
+        private static float KeptLabel(float label, Dictionary<float, int> perClass, int labeledPerClass)
+        {
+            perClass[label] = perClass.GetValueOrDefault(label) + 1;
+            return labeledPerClass >= 0 && perClass[label] > labeledPerClass ? float.NaN : label;
+        }
+
+        // A grey image in each of `channels` planes.
+        private static float[] Replicated(ReadOnlySpan<float> grey, int channels)
+        {
+            var features = new float[channels * grey.Length];
+            for (int c = 0; c < channels; c++)
+                grey.CopyTo(features.AsSpan(c * grey.Length));
+            return features;
+        }
+
+        private static IDataView ToDataView(MLContext mlContext, List<Row> data, int channels, int size)
+        {
             var definition = SchemaDefinition.Create(typeof(Row));
             definition[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, channels, size, size);
             return mlContext.Data.LoadFromEnumerable(data, definition);
@@ -107,8 +120,6 @@ namespace Microsoft.ML.DomainAdaptation.Samples
         {
             if (split is not ("train" or "test"))
                 throw new ArgumentException($"split must be \"train\" or \"test\", not '{split}'.", nameof(split));
-            if (channels != 1 && channels != 3)
-                throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grey) or 3 (colour).");
             var rendered = mlContext.Data.LoadSyntheticDigits(new SyntheticDigitsOptions
             {
                 Rows = split == "train" ? 20_000 : 2_000,
@@ -128,19 +139,11 @@ namespace Microsoft.ML.DomainAdaptation.Samples
                 {
                     getFeatures(ref pixels);
                     getLabel(ref key);
-                    float label = key - 1; // keys 1..10 are the digits 0..9
-                    perClass[label] = perClass.GetValueOrDefault(label) + 1;
-                    if (labeledPerClass >= 0 && perClass[label] > labeledPerClass)
-                        label = float.NaN;
-                    var features = new float[channels * size * size];
-                    for (int c = 0; c < channels; c++)
-                        pixels.GetValues().CopyTo(features.AsSpan(c * size * size));
-                    data.Add(new Row { Features = features, Label = label });
+                    // Keys 1..10 are the digits 0..9; the pixels are in [−1, 1] already.
+                    data.Add(new Row { Features = Replicated(pixels.GetValues(), channels), Label = KeptLabel(key - 1, perClass, labeledPerClass) });
                 }
             }
-            var definition = SchemaDefinition.Create(typeof(Row));
-            definition[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, channels, size, size);
-            return mlContext.Data.LoadFromEnumerable(data, definition);
+            return ToDataView(mlContext, data, channels, size);
         }
 
         /// <summary>The background photographs of the photo-blended domains (copied beside the program at build time).</summary>

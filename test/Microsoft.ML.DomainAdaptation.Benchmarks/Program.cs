@@ -427,7 +427,8 @@ if (soakSteps > 0)
 
 static DomainAdaptationOptions BenchmarkOptions(string method, BackboneOptions backbone, int steps, int? threads)
 {
-    var options = DomainAdaptationMethods.Create(MethodName(method));
+    var (name, settings) = MethodEntry(method);
+    var options = DomainAdaptationMethods.Create(name);
     options.Backbone = backbone is LeNetBackboneOptions
         ? new LeNetBackboneOptions { Normalization = options.Backbone.Normalization }
         : new MlpBackboneOptions { Normalization = options.Backbone.Normalization };
@@ -435,15 +436,16 @@ static DomainAdaptationOptions BenchmarkOptions(string method, BackboneOptions b
     options.BatchSize = 64;
     options.Seed = 0;
     options.NumberOfThreads = threads;
-    // "ADDA[SourceAnchorWeight=0]": the method with some options changed (DomainAdaptationMethods.ApplySettings).
-    int open = method.IndexOf('[');
-    if (open >= 0)
-        DomainAdaptationMethods.ApplySettings(options, method[(open + 1)..].TrimEnd(']'));
+    if (settings != null)
+        DomainAdaptationMethods.ApplySettings(options, settings); // after the benchmark's own settings, so an entry can change them
     return options;
 }
 
-// A --methods entry's method name: "ADDA" of "ADDA[SourceAnchorWeight=0]".
-static string MethodName(string entry) => entry.IndexOf('[') is int open and >= 0 ? entry[..open] : entry;
+// A --methods entry: "ADDA[SourceAnchorWeight=0]" is the method "ADDA" with those settings (DomainAdaptationMethods.ApplySettings).
+static (string Name, string Settings) MethodEntry(string entry) =>
+    entry.IndexOf('[') is int open and >= 0 ? (entry[..open], entry[(open + 1)..].TrimEnd(']')) : (entry, null);
+
+static string MethodName(string entry) => MethodEntry(entry).Name;
 
 // One Fit in a fresh child process (this program with --child-fit): ms per 1,000 steps over all its steps, the whole
 // Fit's seconds, the threads it trained with and its peak RSS.
@@ -665,16 +667,7 @@ static (double TransformRowsPerSecond, double RawRowsPerSecond, double LatencyMi
     var clock = Stopwatch.StartNew();
     ReadScores(adapter.Transform(input), Math.Min(count, 200));
     double firstTransformMs = clock.Elapsed.TotalMilliseconds;
-    clock.Restart();
-    var scored = adapter.Transform(input);
-    using (var cursor = scored.GetRowCursor(new[] { scored.Schema["Score"] }))
-    {
-        var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
-        VBuffer<float> value = default;
-        while (cursor.MoveNext())
-            getter(ref value);
-    }
-    double transform = count / clock.Elapsed.TotalSeconds;
+    double transform = ReadScores(adapter.Transform(input), count);
 
     // Raw batched TorchSharp forward of the same network, 256 rows a batch, from ready managed arrays.
     double rawRate = double.NaN;
