@@ -77,7 +77,9 @@ var methodNames = !arguments.TryGetValue("methods", out var list)
 int runCount = directions.Length * methodNames.Length * seeds.Length;
 Console.WriteLine($"{runCount} runs ({directions.Length} direction(s) × {methodNames.Length} method(s) × {seeds.Length} seed(s)) of {iterations:N0} steps of " +
     $"{batchSize} + {batchSize} rows on {Environment.ProcessorCount} thread(s); " +
-    (full ? "README's headline table, about 10 minutes on 2 quiet cores." : "the quick main job, about a minute and a half on 2 quiet cores (--full: README's headline table, about 10 minutes)."));
+    (full ? "README's headline table, about 10 minutes on 2 quiet cores."
+        : args.Length == 0 ? "the quick main job, about a minute and a half on 2 quiet cores (--full: README's headline table, about 10 minutes)."
+        : "each run's result is printed when it ends, the table after the last."));
 var total = Stopwatch.StartNew();
 int run = 0;
 var results = new List<RunResult>();
@@ -165,6 +167,14 @@ foreach (var (sourceName, targetName) in directions)
                 return new RunResult($"{sourceName} -> {targetName}", name, seed, targetMetrics.MicroAccuracy, targetMetrics.MacroAccuracy,
                     targetMetrics.LogLoss, sourceMetrics.MicroAccuracy, seconds / iterations * 1000, lastStepAccuracy, selectedStep);
             }
+            // Each run's figures as soon as it ends (a long table stopped half-way keeps what it measured), then into the table.
+            void Record(RunResult done)
+            {
+                Console.WriteLine($"    {done.Method}, seed {seed}: target {done.TargetMicro * 100:F1} %" +
+                    (done.LastStepTargetMicro is double lastAccuracy ? $" (last step {lastAccuracy * 100:F1} %)" : "") +
+                    $", source {done.SourceMicro * 100:F1} %, {done.SecondsPer1000:F1} s / 1,000 steps");
+                results.Add(done);
+            }
             var clock = Stopwatch.StartNew();
             ITransformer model;
             try
@@ -176,7 +186,7 @@ foreach (var (sourceName, targetName) in directions)
                     // one training gives both rows.
                     string firstMethod = CanonicalName(method[..^DirtTSuffix.Length]);
                     if (!methodNames.Contains(firstMethod))
-                        results.Add(Result(firstMethod, model, clock.Elapsed.TotalSeconds, lastStep, selectedFromHistory: true));
+                        Record(Result(firstMethod, model, clock.Elapsed.TotalSeconds, lastStep, selectedFromHistory: true));
                     lastStep?.Dispose();
                     lastStep = null; // DIRT-T's own row has no validation
                     clock.Restart();
@@ -197,7 +207,7 @@ foreach (var (sourceName, targetName) in directions)
                 failures.Add($"{sourceName} -> {targetName} {method} seed {seed}");
                 continue;
             }
-            results.Add(Result(method, model, clock.Elapsed.TotalSeconds, lastStep, selectedFromHistory: !refine));
+            Record(Result(method, model, clock.Elapsed.TotalSeconds, lastStep, selectedFromHistory: !refine));
             lastStep?.Dispose();
         }
     }
