@@ -13,7 +13,7 @@ using Microsoft.ML.Transforms;
 // source-only baseline trained the same way.
 //   dotnet run --project samples/Digits -c Release                 the quick main job (one direction, three methods)
 //   dotnet run --project samples/Digits -c Release -- --full       README's headline table (both directions, five methods)
-//   ... -- [--iterations N] [--batch N] [--seeds 0,1,2] [--direction S:T,...] [--methods A,B|all] [--size 28] [--backbone lenet|resnet]
+//   ... -- [--iterations N] [--batch N] [--seeds 0,1,2] [--direction S:T,...] [--methods A,B|all] [--size 28] [--backbone lenet|resnet|resnet-frozen]
 //          [--set "Option=value;..."] [--validate-every N [--validation-scorer TargetEntropy|SND|DEV|IWV|SourceAccuracy]]
 if (args.Contains("--help") || args.Contains("-h"))
 {
