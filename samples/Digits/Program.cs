@@ -170,7 +170,7 @@ foreach (var (sourceName, targetName) in directions)
             // Each run's figures as soon as it ends (a long table stopped half-way keeps what it measured), then into the table.
             void Record(RunResult done)
             {
-                Console.WriteLine($"    {done.Method}, seed {seed}: target {done.TargetMicro * 100:F1} %" +
+                Console.WriteLine($"    {done.Method}, seed {done.Seed}: target {done.TargetMicro * 100:F1} %" +
                     (done.LastStepTargetMicro is double lastAccuracy ? $" (last step {lastAccuracy * 100:F1} %)" : "") +
                     $", source {done.SourceMicro * 100:F1} %, {done.SecondsPer1000:F1} s / 1,000 steps");
                 results.Add(done);
