@@ -14,7 +14,7 @@ using Microsoft.ML.Transforms;
 //   dotnet run --project samples/Digits -c Release                 the quick main job (one direction, three methods)
 //   dotnet run --project samples/Digits -c Release -- --full       README's headline table (both directions, five methods)
 //   ... -- [--iterations N] [--batch N] [--seeds 0,1,2] [--direction S:T,...] [--methods A,B|all] [--size 28] [--backbone lenet|resnet|resnet-frozen]
-//          [--set "Option=value;..."] [--validate-every N [--validation-scorer TargetEntropy|SND|DEV|IWV|SourceAccuracy]]
+//          [--set "Option=value;..."] [--validate-every N [--validation-scorer TargetEntropy|SND|DEV|IWV|SourceAccuracy] [--trace-steps]]
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
@@ -43,6 +43,9 @@ if (args.Contains("--help") || args.Contains("-h"))
                              target labels): score every N steps and keep the best step; the table shows the kept step's
                              and the last step's target accuracy of the same training (X+DIRT-T: none; X's row has its own)
           --validation-scorer S  the criterion of --validate-every: TargetEntropy (default), SND, DEV, IWV, SourceAccuracy
+          --trace-steps      with --validate-every: at every scored step, print the network's target and source test accuracy
+                             and every scorer on up to 2,000 test rows of each domain (labels of the source rows only):
+                             how well each criterion follows the accuracy inside one training (TrainingValidation.ScoredStepCallback)
           X+DIRT-T           as a method name: X (e.g. VADA), then DIRT-T refining its model for as many steps; the
                              table also gets X's own row from the first stage unless X is listed too
           X+MCC, X+ST, X+ENT as a method name: X with a default MccAddOn, SelfTrainingAddOn or EntropyAddOn added
@@ -53,7 +56,8 @@ if (args.Contains("--help") || args.Contains("-h"))
 }
 bool full = args.Contains("--full");
 bool grey = args.Contains("--grey");
-var arguments = ResultTable.ParseArguments(args.Where(a => a is not ("--full" or "--grey")).ToArray(), "--full, --grey, --iterations, --batch, --seeds, --direction, --methods, --size, --backbone, --set, --validate-every, --validation-scorer");
+bool traceSteps = args.Contains("--trace-steps");
+var arguments = ResultTable.ParseArguments(args.Where(a => a is not ("--full" or "--grey" or "--trace-steps")).ToArray(), "--full, --grey, --trace-steps, --iterations, --batch, --seeds, --direction, --methods, --size, --backbone, --set, --validate-every, --validation-scorer");
 // --full is the configuration of README's headline table; the default is a quick run of the same recipe at the
 // tests' budget on the direction where adaptation gains most.
 int iterations = int.Parse(arguments.GetValueOrDefault("iterations", full ? "2000" : "1000"));
@@ -104,6 +108,12 @@ foreach (var (sourceName, targetName) in directions)
     // Target labels are dropped before training: no method sees them.
     var unlabeledTarget = mlContext.Transforms.DropColumns("Label").Fit(target).Transform(target);
     var trainingData = mlContext.Data.CombineDomains(source, unlabeledTarget);
+    // --trace-steps: the test rows each scored step's network is measured on (the label as the trained chain keys it).
+    var keyMapping = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(trainingData);
+    var traceTarget = keyMapping.Transform(mlContext.Data.TakeRows(targetTest, 2000));
+    var traceSource = keyMapping.Transform(mlContext.Data.TakeRows(sourceTest, 2000));
+    var traceBoth = keyMapping.Transform(mlContext.Data.CombineDomains(mlContext.Data.TakeRows(sourceTest, 2000),
+        mlContext.Transforms.DropColumns("Label").Fit(targetTest).Transform(mlContext.Data.TakeRows(targetTest, 2000))));
 
     foreach (var method in methodNames)
     {
@@ -140,6 +150,8 @@ foreach (var (sourceName, targetName) in directions)
                 options.Validation = new TrainingValidation { Interval = int.Parse(interval), KeepBest = true, LastStepCallback = m => lastStep = m };
                 if (arguments.TryGetValue("validation-scorer", out var scorerName))
                     options.Validation.Scorer = Scorer(scorerName);
+                if (traceSteps)
+                    options.Validation.ScoredStepCallback = (step, copy) => TraceStep(mlContext, step, copy, traceTarget, traceSource, traceBoth);
             }
             if (arguments.TryGetValue("set", out var assignments))
                 DomainAdaptationMethods.ApplySettings(options, assignments); // e.g. DiscrepancyWeight=0.5;Backbone.EmbeddingSize=64
@@ -222,13 +234,28 @@ ResultTable.Print(results, "source MicroAccuracy %");
 if (failures.Count > 0)
     Console.WriteLine($"\nDiverged (not in the table): {string.Join("; ", failures)}.");
 
+// The scorers that need no retraining.
+static ValidationScorer[] Scorers() => new[] { ValidationScorer.TargetEntropy, ValidationScorer.SoftNeighborhoodDensity, ValidationScorer.DeepEmbedded,
+    ValidationScorer.ImportanceWeighted, ValidationScorer.SourceAccuracy };
+
 // A scorer that needs no retraining, by its name (ValidationScorer.Name).
-static ValidationScorer Scorer(string name)
+static ValidationScorer Scorer(string name) =>
+    Scorers().FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"--validation-scorer: '{name}' is not one of {string.Join(", ", Scorers().Select(s => s.Name))}.");
+
+// --trace-steps: one line per scored step: the training's own score, the copy's test accuracies and every scorer on test rows.
+static void TraceStep(MLContext mlContext, int step, DomainAdaptationTransformer copy, IDataView target, IDataView source, IDataView both)
 {
-    var scorers = new[] { ValidationScorer.SoftNeighborhoodDensity, ValidationScorer.TargetEntropy, ValidationScorer.DeepEmbedded,
-        ValidationScorer.ImportanceWeighted, ValidationScorer.SourceAccuracy };
-    return scorers.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"--validation-scorer: '{name}' is not one of {string.Join(", ", scorers.Select(s => s.Name))}.");
+    using (copy)
+    {
+        var history = copy.TrainingHistory;
+        string scoreName = history.LossNames.First(n => n.StartsWith("validation ", StringComparison.Ordinal));
+        double trainingScore = history.Series(scoreName).Last().Value;
+        double targetAccuracy = mlContext.MulticlassClassification.Evaluate(copy.Transform(target)).MicroAccuracy;
+        double sourceAccuracy = mlContext.MulticlassClassification.Evaluate(copy.Transform(source)).MicroAccuracy;
+        var scores = Scorers().Select(s => $"{s.Name} {s.Score(copy, both):G5}");
+        Console.WriteLine($"    trace step {step}: {scoreName} {trainingScore:G5}, target {targetAccuracy * 100:F1} %, source {sourceAccuracy * 100:F1} %; on test rows: {string.Join(", ", scores)}");
+    }
 }
 
 // A method's canonical name; "X+DIRT-T" (X then DIRT-T from its model) is the sample's own.

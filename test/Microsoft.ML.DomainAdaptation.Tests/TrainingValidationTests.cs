@@ -30,13 +30,14 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         private static (DomainAdaptationTransformer Model, float[][] Embeddings) Fit(ScriptedScorer scorer, bool keepBest, int? patience,
-            DomainAdaptationOptions method = null, Action<DomainAdaptationTransformer> lastStep = null, float tolerance = 0, float warmUp = 0)
+            DomainAdaptationOptions method = null, Action<DomainAdaptationTransformer> lastStep = null, float tolerance = 0, float warmUp = 0,
+            Action<int, DomainAdaptationTransformer> scoredStep = null)
         {
             var ml = new MLContext(seed: 1);
             var data = TestData.KeyLabel(ml).Fit(TestData.BlobsView(ml)).Transform(TestData.BlobsView(ml));
             var options = TestData.Tiny(method ?? new DannOptions());
             options.Iterations = 100;
-            options.Validation = new TrainingValidation { Scorer = scorer, Interval = 10, KeepBest = keepBest, Patience = patience, HeldOutFraction = 0.2f, LastStepCallback = lastStep };
+            options.Validation = new TrainingValidation { Scorer = scorer, Interval = 10, KeepBest = keepBest, Patience = patience, HeldOutFraction = 0.2f, LastStepCallback = lastStep, ScoredStepCallback = scoredStep };
             // The strict choice (the best-scoring step from the first score on) unless a test asks for a tolerance or a warm-up.
             options.Validation.Tolerance = tolerance;
             options.Validation.WarmUp = warmUp;
@@ -75,6 +76,38 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 lastOfPlainRun.Dispose();
             }
             model.Dispose();
+        }
+
+        [Fact]
+        public void ScoredStepCallbackHandsOverEachScoredNetworkAndChangesNothingTheTrainingDoes()
+        {
+            var best = Enumerable.Range(0, 10).Select(i => i == 1 ? 1.0 : 0.0).ToArray(); // best at step 20
+            var copies = new List<(int Step, DomainAdaptationTransformer Model)>();
+            var scorer = new ScriptedScorer(best);
+            var (model, embeddings) = Fit(scorer, keepBest: true, patience: null, scoredStep: (step, m) => copies.Add((step, m)));
+            try
+            {
+                Assert.Equal(Enumerable.Range(1, 10).Select(i => 10 * i), copies.Select(c => c.Step));
+                for (int i = 0; i < copies.Count; i++)
+                {
+                    // Each copy is the network the scorer saw at its step (the held-out row's embedding, bit for bit).
+                    Assert.Contains(Embeddings(copies[i].Model), e => e.SequenceEqual(scorer.Embeddings[i]));
+                    Assert.Equal(copies[i].Step, copies[i].Model.TrainingHistory.Steps.Count);
+                }
+                Assert.Equal(20, model.TrainingHistory.SelectedStep);
+                // The copies are separate networks: the kept model is the same, bit for bit, as the same training's without
+                // the callback. (Their initial weights come from libtorch's default generator, whose state is put back; no
+                // method draws from it after initialisation today, so this line cannot tell whether it is.)
+                var (plain, plainEmbeddings) = Fit(new ScriptedScorer(best), keepBest: true, patience: null);
+                Assert.Equal(plainEmbeddings, embeddings);
+                plain.Dispose();
+            }
+            finally
+            {
+                model.Dispose();
+                foreach (var (_, copy) in copies)
+                    copy.Dispose();
+            }
         }
 
         [Fact]

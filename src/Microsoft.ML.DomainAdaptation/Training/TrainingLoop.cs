@@ -25,7 +25,10 @@ namespace Microsoft.ML.DomainAdaptation.Training
         /// Trains and returns the network the model keeps, its history and, when <see cref="TrainingValidation.LastStepCallback"/>
         /// is set and the best step's weights are kept, a copy of the network as it was after the last step (else null).
         /// </summary>
-        public static (Networks.ScoringNetwork Network, TrainingHistory History, Networks.ScoringNetwork LastStep) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed)
+        /// <param name="onScored">When validation is on: called after each scored step with the step, a CPU copy of the
+        /// network as scored (the callee's) and the history so far.</param>
+        public static (Networks.ScoringNetwork Network, TrainingHistory History, Networks.ScoringNetwork LastStep) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed,
+            Action<int, Networks.ScoringNetwork, TrainingHistory> onScored = null)
         {
             MallocTuning.EnsureConfigured(); // before libtorch's first large buffers: see MallocTuning
             ThreadPolicy.EnsureWaitPolicy(); // before libtorch's OpenMP runtime loads, if it has not yet
@@ -37,7 +40,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     torch.set_default_device(device); // tensors the methods create each step (labels, masks) follow
                 try
                 {
-                    return Train(host, options, spec, data, seed, device);
+                    return Train(host, options, spec, data, seed, device, onScored);
                 }
                 finally
                 {
@@ -47,7 +50,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
             }
         }
 
-        private static (Networks.ScoringNetwork, TrainingHistory, Networks.ScoringNetwork) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed, Device device)
+        private static (Networks.ScoringNetwork, TrainingHistory, Networks.ScoringNetwork) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed, Device device,
+            Action<int, Networks.ScoringNetwork, TrainingHistory> onScored)
         {
             {
                 torch.manual_seed(seed);
@@ -100,7 +104,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 Networks.ScoringNetwork lastStep = null;
                 try
                 {
-                    history = Run(host, options, method, source, sourceViews, target, labeledTarget, validation, seed, start, restored, out lastStep);
+                    history = Run(host, options, method, source, sourceViews, target, labeledTarget, validation, seed, start, restored, onScored, out lastStep);
                     using (no_grad())
                         method.CompleteTraining(source.Features, target.Features);
                 }
@@ -119,6 +123,20 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 // The method's optimizers and auxiliary modules are disposed with it; the network lives on in the transformer.
                 return (method.Network, history, lastStep);
             }
+        }
+
+        /// <summary>
+        /// A CPU copy of <paramref name="network"/> in evaluation mode. Building it draws initial weights from libtorch's
+        /// default generator, which the training also draws from: its state is put back, so the training goes on as without the copy.
+        /// </summary>
+        private static Networks.ScoringNetwork CopyOnCpu(Networks.ScoringNetwork network)
+        {
+            using var state = torch.get_rng_state();
+            var copy = new Networks.ScoringNetwork(network.Spec);
+            torch.set_rng_state(state);
+            Networks.TeacherWeights.Copy(network, copy); // copy_ moves each tensor from the network's device
+            copy.eval();
+            return copy;
         }
 
         /// <summary>Puts libtorch's thread count back when disposed (nothing for 0).</summary>
@@ -151,7 +169,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
 
         private static TrainingHistory Run(IHost host, DomainAdaptationOptions options, AdaptationMethod method, BatchSampler source, Augmentations.Augmentation sourceViews, BatchSampler target,
             BatchSampler labeledTarget, ValidationMonitor validation, int seed, int start, System.Collections.Generic.List<TrainingStep> restored,
-            out Networks.ScoringNetwork lastStep)
+            Action<int, Networks.ScoringNetwork, TrainingHistory> onScored, out Networks.ScoringNetwork lastStep)
         {
             lastStep = null;
             using var channel = host.Start("Training");
@@ -210,8 +228,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
 
                 done = step + 1;
                 var logged = lastFinite;
-                bool stop = false;
-                if (validation is not null && validation.IsDue(done, iterations))
+                bool stop = false, scored = validation is not null && validation.IsDue(done, iterations);
+                if (scored)
                 {
                     double score;
                     (score, stop) = validation.Score(method.PredictingNetwork, done);
@@ -219,6 +237,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     channel.Info($"{options.MethodName}: step {done}, {validation.LossName} {score:G5} (best at step {validation.BestStep}).");
                 }
                 steps.Add(new TrainingStep(done, learningRate, elapsedBefore + clock.Elapsed.TotalSeconds, logged, losses.SchedulesSnapshot()));
+                if (scored && onScored is not null)
+                    onScored(done, CopyOnCpu(method.PredictingNetwork), new TrainingHistory(options.MethodName, steps.ToList()) { SelectedStep = done });
                 if (options.CheckpointPath is not null && done % options.CheckpointInterval == 0 && done < iterations)
                     Checkpoint.Write(options.CheckpointPath, options, seed, done, method, steps);
                 if (done % options.ProgressInterval == 0 || done == iterations)

@@ -47,6 +47,16 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public Action<DomainAdaptationTransformer> LastStepCallback;
 
+        /// <summary>
+        /// Called at every scored step, warm-up included, with the step (1-based) and a copy of the network as the scorer saw it
+        /// (a separate model, the callee's to dispose; its <see cref="DomainAdaptationTransformer.TrainingHistory"/> ends at that
+        /// step): to check, on a few labelled target rows of your own, how well the scorer follows the accuracy before trusting
+        /// it. The copy leaves the training's random state alone, so a seed gives the same model with or without the callback.
+        /// Methods that complete their model after the last step (AdaBN's target statistics) hand over the network before that
+        /// completion. Each call builds a network: set it for diagnosis, not in production trainings. Default: null.
+        /// </summary>
+        public Action<int, DomainAdaptationTransformer> ScoredStepCallback;
+
         /// <summary>Stop after this many scores in a row without improvement; null never stops early. Default: null.</summary>
         public int? Patience;
 

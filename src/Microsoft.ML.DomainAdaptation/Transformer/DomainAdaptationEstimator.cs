@@ -129,12 +129,14 @@ namespace Microsoft.ML.DomainAdaptation
             if (o.TrainingHistoryPath is not null)
                 AtomicFile.CheckWritable(o.TrainingHistoryPath, nameof(o.TrainingHistoryPath)); // not after the whole training
             int seed = o.Seed ?? _host.Rand.Next();
-            var (network, history, lastStep) = TrainingLoop.Train(_host, o, spec, data, seed);
             DomainAdaptationTransformer Model(Networks.ScoringNetwork n, TrainingHistory h) => new(_host, o.MethodName, n, featureSize, o.FeatureColumnName,
                 o.EmbeddingColumnName, o.ScoreColumnName, o.PredictedLabelColumnName, classNames, o.LabelColumnName)
             {
                 TrainingHistory = h,
             };
+            var scoredStepCallback = o.Validation?.ScoredStepCallback;
+            var (network, history, lastStep) = TrainingLoop.Train(_host, o, spec, data, seed,
+                scoredStepCallback is null ? null : (step, n, h) => scoredStepCallback(step, Model(n, h)));
             if (lastStep is not null) // its history says it holds the last step
                 o.Validation.LastStepCallback(Model(lastStep, new TrainingHistory(history.Method, history.Steps.ToList()) { SelectedStep = history.Steps[^1].Iteration }));
             return Model(network, history);
