@@ -44,8 +44,9 @@ if (args.Contains("--help") || args.Contains("-h"))
                              and the last step's target accuracy of the same training (X+DIRT-T: none; X's row has its own)
           --validation-scorer S  the criterion of --validate-every: TargetEntropy (default), SND, DEV, IWV, SourceAccuracy
           --trace-steps      with --validate-every: at every scored step, print the network's target and source test accuracy
-                             and every scorer on up to 2,000 test rows of each domain (labels of the source rows only):
-                             how well each criterion follows the accuracy inside one training (TrainingValidation.ScoredStepCallback)
+                             and every scorer's value on the training's held-out rows (the rows and outputs the validation
+                             scored; no target labels): how well each criterion follows the accuracy inside one training, and
+                             which step any rule on these values would keep (TrainingValidation.ScoredStepCallback)
           X+DIRT-T           as a method name: X (e.g. VADA), then DIRT-T refining its model for as many steps; the
                              table also gets X's own row from the first stage unless X is listed too
           X+MCC, X+ST, X+ENT as a method name: X with a default MccAddOn, SelfTrainingAddOn or EntropyAddOn added
@@ -110,10 +111,7 @@ foreach (var (sourceName, targetName) in directions)
     var trainingData = mlContext.Data.CombineDomains(source, unlabeledTarget);
     // --trace-steps: the test rows each scored step's network is measured on (the label as the trained chain keys it).
     var keyMapping = mlContext.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(trainingData);
-    var traceTarget = keyMapping.Transform(mlContext.Data.TakeRows(targetTest, 2000));
-    var traceSource = keyMapping.Transform(mlContext.Data.TakeRows(sourceTest, 2000));
-    var traceBoth = keyMapping.Transform(mlContext.Data.CombineDomains(mlContext.Data.TakeRows(sourceTest, 2000),
-        mlContext.Transforms.DropColumns("Label").Fit(targetTest).Transform(mlContext.Data.TakeRows(targetTest, 2000))));
+    var (traceTarget, traceSource) = (keyMapping.Transform(targetTest), keyMapping.Transform(sourceTest));
 
     foreach (var method in methodNames)
     {
@@ -151,7 +149,13 @@ foreach (var (sourceName, targetName) in directions)
                 if (arguments.TryGetValue("validation-scorer", out var scorerName))
                     options.Validation.Scorer = Scorer(scorerName);
                 if (traceSteps)
-                    options.Validation.ScoredStepCallback = (step, copy) => TraceStep(mlContext, step, copy, traceTarget, traceSource, traceBoth);
+                {
+                    // The training's scorer, recording every scorer's value on the same held-out outputs; the callback that
+                    // follows each score prints them with that step's test accuracies.
+                    var recorder = new RecordingScorer(options.Validation.Scorer, Scorers());
+                    options.Validation.Scorer = recorder;
+                    options.Validation.ScoredStepCallback = (step, copy) => TraceStep(mlContext, step, copy, traceTarget, traceSource, recorder.Last);
+                }
             }
             if (arguments.TryGetValue("set", out var assignments))
                 DomainAdaptationMethods.ApplySettings(options, assignments); // e.g. DiscrepancyWeight=0.5;Backbone.EmbeddingSize=64
@@ -243,18 +247,14 @@ static ValidationScorer Scorer(string name) =>
     Scorers().FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"--validation-scorer: '{name}' is not one of {string.Join(", ", Scorers().Select(s => s.Name))}.");
 
-// --trace-steps: one line per scored step: the training's own score, the copy's test accuracies and every scorer on test rows.
-static void TraceStep(MLContext mlContext, int step, DomainAdaptationTransformer copy, IDataView target, IDataView source, IDataView both)
+// --trace-steps: one line per scored step: the copy's test accuracies and every scorer's value on the held-out rows.
+static void TraceStep(MLContext mlContext, int step, DomainAdaptationTransformer copy, IDataView target, IDataView source, string heldOutScores)
 {
     using (copy)
     {
-        var history = copy.TrainingHistory;
-        string scoreName = history.LossNames.First(n => n.StartsWith("validation ", StringComparison.Ordinal));
-        double trainingScore = history.Series(scoreName).Last().Value;
         double targetAccuracy = mlContext.MulticlassClassification.Evaluate(copy.Transform(target)).MicroAccuracy;
         double sourceAccuracy = mlContext.MulticlassClassification.Evaluate(copy.Transform(source)).MicroAccuracy;
-        var scores = Scorers().Select(s => $"{s.Name} {s.Score(copy, both):G5}");
-        Console.WriteLine($"    trace step {step}: {scoreName} {trainingScore:G5}, target {targetAccuracy * 100:F1} %, source {sourceAccuracy * 100:F1} %; on test rows: {string.Join(", ", scores)}");
+        Console.WriteLine($"    trace step {step}: target {targetAccuracy * 100:F2} %, source {sourceAccuracy * 100:F2} %; held out: {heldOutScores}");
     }
 }
 
@@ -267,4 +267,22 @@ static string CanonicalName(string name) =>
 partial class Program
 {
     private const string DirtTSuffix = "+DIRT-T";
+}
+
+/// <summary>
+/// --trace-steps: scores as <c>inner</c> does, and records every scorer's value on the same held-out outputs (the rows the
+/// training's validation scores), so any rule on these values can be replayed on the printed trace.
+/// </summary>
+sealed class RecordingScorer(ValidationScorer inner, ValidationScorer[] all) : ValidationScorer
+{
+    public override string Name => inner.Name;
+
+    /// <summary>Every scorer's value at the latest score, "Name value, ...".</summary>
+    public string Last { get; private set; } = "";
+
+    public override double Score(ValidationSet set)
+    {
+        Last = string.Join(", ", all.Select(s => $"{s.Name} {s.Score(set):R}"));
+        return inner.Score(set);
+    }
 }
