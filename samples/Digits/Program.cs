@@ -40,7 +40,7 @@ if (args.Contains("--help") || args.Contains("-h"))
                              SourceAugmentation=Colour; an add-on's by its type name: SelfTrainingAddOn.Threshold=0.9);
                              with X+DIRT-T, of X only (DIRT-T keeps X's network and its own defaults)
           --validate-every N validation during training (TrainingValidation, TargetEntropy on 10 % held-out rows of each domain, no
-                             target labels): score every N steps and keep the best step; the table shows the kept step's
+                             target labels): score every N steps and keep the chosen step; the table shows the kept step's
                              and the last step's target accuracy of the same training (X+DIRT-T: none; X's row has its own)
           --validation-scorer S  the criterion of --validate-every: TargetEntropy (default), SND, DEV, IWV, SourceAccuracy
           --trace-steps      with --validate-every: at every scored step, print the network's target and source test accuracy

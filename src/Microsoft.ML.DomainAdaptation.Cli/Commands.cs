@@ -41,8 +41,8 @@ namespace Microsoft.ML.DomainAdaptation.Cli
             var threads = WithDefault("--threads", "CPU threads for libtorch.", Environment.ProcessorCount);
             var device = WithDefault("--device", "Where training runs: cpu, cuda or cuda:N (needs TorchSharp's CUDA build and an NVIDIA GPU).", "cpu");
             var validateEvery = Optional<int?>("--validate-every", "Score the network every N steps on held-out rows of both domains without target labels " +
-                "(TargetEntropy) and keep the best step (Options.Validation.Interval).");
-            var keepBest = WithDefault("--keep-best", "With --validate-every: keep the best-scoring step's weights rather than the last (true or false).", true);
+                "(TargetEntropy) and keep the chosen step (Options.Validation.Interval).");
+            var keepBest = WithDefault("--keep-best", "With --validate-every: keep the chosen step's weights (the latest that no earlier step beats on both the score and the held-out source accuracy) rather than the last (true or false).", true);
             var checkpoint = Optional<string>("--checkpoint", "A file to write the training state to every --checkpoint-every steps; continue a killed run with --resume.");
             var checkpointEvery = WithDefault("--checkpoint-every", "Steps between two checkpoints.", 500);
             var resume = Optional<string>("--resume", "A checkpoint file (--checkpoint) to continue training from, with the same method, data, steps, batch and seed.");

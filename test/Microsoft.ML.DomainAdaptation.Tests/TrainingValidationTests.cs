@@ -38,9 +38,12 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var options = TestData.Tiny(method ?? new DannOptions());
             options.Iterations = 100;
             options.Validation = new TrainingValidation { Scorer = scorer, Interval = 10, KeepBest = keepBest, Patience = patience, HeldOutFraction = 0.2f, LastStepCallback = lastStep, ScoredStepCallback = scoredStep };
-            // The strict choice (the best-scoring step from the first score on) unless a test asks for a tolerance or a warm-up.
+            // The strict choice (the best-scoring step from the first score on) unless a test asks for a tolerance or a warm-up;
+            // the score alone decides, as these scripted scores know nothing of the network's source accuracy (StepChoiceTests
+            // script both).
             options.Validation.Tolerance = tolerance;
             options.Validation.WarmUp = warmUp;
+            options.Validation.SourceAccuracyMargin = null;
             var model = ml.Transforms.DomainAdapt(options).Fit(data);
             return (model, Embeddings(model));
         }
@@ -237,6 +240,62 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             error = Assert.Throws<ArgumentOutOfRangeException>(() =>
                 ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { WarmUp = -0.1f } }));
             Assert.Equal("Validation.WarmUp", error.ParamName);
+            error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.Transforms.DomainAdapt(new DannOptions { Validation = new TrainingValidation { SourceAccuracyMargin = -0.1f } }));
+            Assert.Equal("Validation.SourceAccuracyMargin", error.ParamName);
+        }
+    }
+
+    /// <summary>
+    /// The kept step on scripted (score, held-out source accuracy) sequences: <see cref="Training.StepChoice"/> is the whole
+    /// rule <see cref="TrainingValidation"/> applies (the monitor only computes the two values and copies the weights).
+    /// </summary>
+    public sealed class StepChoiceTests
+    {
+        private static int[] KeptAfterEach(TrainingValidation settings, params (double Score, double SourceAccuracy)[] scores)
+        {
+            var choice = new Training.StepChoice(settings, scores.Length * 100);
+            return scores.Select((s, i) => { choice.Offer((i + 1) * 100, s.Score, s.SourceAccuracy); return choice.KeptStep; }).ToArray();
+        }
+
+        [Fact]
+        public void AConfidentStepThatLostSourceAccuracyDoesNotDisplaceALaterOne()
+        {
+            // Entropy-like scores and held-out source accuracies every 100 steps. Step 200 is the most confident but lost two
+            // points of source accuracy; step 300 is less confident by more than the 10 % tolerance, with its source accuracy
+            // back. By default (margin 0) step 200 does not beat step 300 on both counts, so the later step is kept; by the
+            // score alone step 200 stays. (The shape of the digits trace in README's "Choosing the step": 31.6 % target
+            // accuracy at the confident step, 43.7 % at the last.)
+            var scores = new[] { (-0.48, 0.99), (-0.35, 0.97), (-0.41, 0.99) };
+            var settings = new TrainingValidation { WarmUp = 0 };
+            Assert.Equal(0f, settings.SourceAccuracyMargin);
+            Assert.Equal(0.1f, settings.Tolerance);
+            Assert.Equal(new[] { 100, 200, 300 }, KeptAfterEach(settings, scores));
+            Assert.Equal(new[] { 100, 200, 200 }, KeptAfterEach(new TrainingValidation { WarmUp = 0, SourceAccuracyMargin = null }, scores));
+        }
+
+        [Fact]
+        public void AnEarlierStepBetterOnBothCountsByMoreThanTheMarginsIsKept()
+        {
+            // Step 100 beats step 200 on the score (−0.30 > −0.50 + 0.03) and on source accuracy: it stays kept. With a
+            // one-point margin, half a point of source accuracy is not enough: step 200 is kept.
+            Assert.Equal(new[] { 100, 100 }, KeptAfterEach(new TrainingValidation { WarmUp = 0 }, (-0.30, 0.99), (-0.50, 0.97)));
+            Assert.Equal(new[] { 100, 100 }, KeptAfterEach(new TrainingValidation { WarmUp = 0 }, (-0.30, 0.99), (-0.50, 0.985)));
+            Assert.Equal(new[] { 100, 200 }, KeptAfterEach(new TrainingValidation { WarmUp = 0, SourceAccuracyMargin = 0.01f }, (-0.30, 0.99), (-0.50, 0.985)));
+            // Any earlier step counts, not only the kept one: step 300 is beaten by step 100 although step 200 was kept.
+            Assert.Equal(new[] { 100, 200, 200 }, KeptAfterEach(new TrainingValidation { WarmUp = 0 }, (-0.30, 0.99), (-0.50, 0.995), (-0.45, 0.98)));
+        }
+
+        [Fact]
+        public void PatienceCountsScoresThatDoNotImproveTheBestScore()
+        {
+            // Scores fall while the source accuracy holds: every step is kept (none beaten on both counts), and with patience 2
+            // training stops at step 300, two scores after the best score.
+            var settings = new TrainingValidation { WarmUp = 0, Patience = 2 };
+            var choice = new Training.StepChoice(settings, 1000);
+            var stops = new[] { (-0.5, 0.99), (-0.6, 0.99), (-0.7, 0.99) }.Select((s, i) => choice.Offer((i + 1) * 100, s.Item1, s.Item2).Stop).ToArray();
+            Assert.Equal(new[] { false, false, true }, stops);
+            Assert.Equal(300, choice.KeptStep);
         }
     }
 }

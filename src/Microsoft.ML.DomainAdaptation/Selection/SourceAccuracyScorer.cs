@@ -16,6 +16,12 @@ namespace Microsoft.ML.DomainAdaptation
         {
             if (set is null)
                 throw new ArgumentNullException(nameof(set));
+            return Accuracy(set);
+        }
+
+        /// <summary>The accuracy on the set's labelled source rows.</summary>
+        internal static double Accuracy(ValidationSet set)
+        {
             int correct = 0;
             for (int i = 0; i < set.SourceLabels.Count; i++)
             {
