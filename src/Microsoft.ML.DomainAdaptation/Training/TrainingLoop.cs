@@ -134,6 +134,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
             using var state = torch.get_rng_state();
             var copy = new Networks.ScoringNetwork(network.Spec);
             torch.set_rng_state(state);
+            if (copy.parameters().First().device.type != DeviceType.CPU)
+                copy.to(torch.CPU); // built on the training's default device; the transformer scores on the CPU
             Networks.TeacherWeights.Copy(network, copy); // copy_ moves each tensor from the network's device
             copy.eval();
             return copy;
