@@ -24,9 +24,9 @@ namespace Microsoft.ML.DomainAdaptation.Training
         /// <summary>
         /// Trains and returns the network the model keeps, its history and, when <see cref="TrainingValidation.LastStepCallback"/>
         /// is set and the best step's weights are kept, a copy of the network as it was after the last step (else null).
+        /// When validation is on, <c>onScored</c> is called after each scored step with the step, a CPU copy of the network as
+        /// scored (the callee's) and the history so far.
         /// </summary>
-        /// <param name="onScored">When validation is on: called after each scored step with the step, a CPU copy of the
-        /// network as scored (the callee's) and the history so far.</param>
         public static (Networks.ScoringNetwork Network, TrainingHistory History, Networks.ScoringNetwork LastStep) Train(IHost host, DomainAdaptationOptions options, Networks.NetworkSpec spec, DomainData data, int seed,
             Action<int, Networks.ScoringNetwork, TrainingHistory> onScored = null)
         {
