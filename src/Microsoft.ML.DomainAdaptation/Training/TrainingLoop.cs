@@ -126,18 +126,17 @@ namespace Microsoft.ML.DomainAdaptation.Training
         }
 
         /// <summary>
-        /// A CPU copy of <paramref name="network"/> in evaluation mode. Building it draws initial weights from libtorch's
-        /// default generator, which the training also draws from: its state is put back, so the training goes on as without the copy.
+        /// A CPU copy of <paramref name="network"/> in evaluation mode (the transformer scores on the CPU). Building it draws
+        /// initial weights from libtorch's default generator, which the training also draws from: its state is put back, so
+        /// the training goes on as without the copy.
         /// </summary>
         private static Networks.ScoringNetwork CopyOnCpu(Networks.ScoringNetwork network)
         {
             using var state = torch.get_rng_state();
-            var copy = new Networks.ScoringNetwork(network.Spec);
+            var copy = Networks.TeacherWeights.Clone(network);
             torch.set_rng_state(state);
             if (copy.parameters().First().device.type != DeviceType.CPU)
-                copy.to(torch.CPU); // built on the training's default device; the transformer scores on the CPU
-            Networks.TeacherWeights.Copy(network, copy); // copy_ moves each tensor from the network's device
-            copy.eval();
+                copy.to(torch.CPU);
             return copy;
         }
 
@@ -236,7 +235,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     double score;
                     (score, stop) = validation.Score(method.PredictingNetwork, done);
                     logged = new System.Collections.Generic.Dictionary<string, float>(lastFinite) { [validation.LossName] = (float)score };
-                    channel.Info($"{options.MethodName}: step {done}, {validation.LossName} {score:G5} (best at step {validation.BestStep}).");
+                    channel.Info($"{options.MethodName}: step {done}, {validation.LossName} {score:G5} (kept: step {validation.KeptStep}).");
                 }
                 steps.Add(new TrainingStep(done, learningRate, elapsedBefore + clock.Elapsed.TotalSeconds, logged, losses.SchedulesSnapshot()));
                 if (scored && onScored is not null)
@@ -252,7 +251,7 @@ namespace Microsoft.ML.DomainAdaptation.Training
                 StepPhases.Mark("history, checkpoints, progress");
                 if (stop)
                 {
-                    channel.Info($"{options.MethodName}: stopped early at step {done}: {options.Validation.Patience} scores without improvement since step {validation.BestStep}.");
+                    channel.Info($"{options.MethodName}: stopped early at step {done}: {options.Validation.Patience} scores without improvement since step {validation.KeptStep}.");
                     break;
                 }
             }
@@ -267,12 +266,12 @@ namespace Microsoft.ML.DomainAdaptation.Training
                     lastStep = Networks.TeacherWeights.Clone(method.Network);
                 }
                 validation.RestoreBest(method.PredictingNetwork);
-                channel.Info($"{options.MethodName}: keeping the weights of step {validation.BestStep}, the best {validation.LossName}.");
+                channel.Info($"{options.MethodName}: keeping the weights of step {validation.KeptStep}, chosen by {validation.LossName}.");
             }
             channel.Info($"{options.MethodName}: {done} steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalSeconds / done * 1000:F1} s per 1,000 steps).");
             var history = new TrainingHistory(options.MethodName, steps)
             {
-                SelectedStep = validation is not null && options.Validation.KeepBest ? validation.BestStep : done,
+                SelectedStep = validation is not null && options.Validation.KeepBest ? validation.KeptStep : done,
             };
             if (options.TrainingHistoryPath is not null)
             {

@@ -88,8 +88,9 @@ namespace Microsoft.ML.DomainAdaptation
         /// Relative tolerance of the choice: a step whose score is below the best score so far by at most
         /// <c>Tolerance · |best|</c> is kept instead of the earlier best step, so the kept step is the latest one scoring within
         /// the tolerance of the best (0: the strictly best-scoring step); with <see cref="SourceAccuracyMargin"/> set, a step
-        /// further below is still kept unless that earlier step also had a higher held-out source accuracy. Later steps have trained longer on annealed learning
-        /// rates, and close steps' scores differ by little more than their noise on the held-out rows. Improvements within the
+        /// further below is still kept unless that earlier step also had a higher held-out source accuracy. Later steps have
+        /// trained longer on annealed learning rates, and close steps' scores differ by little more than their noise on the
+        /// held-out rows. Improvements within the
         /// tolerance do not count for <see cref="Patience"/>. Default: 0.1 (with <see cref="WarmUp"/> 0.5; see there for the
         /// measurements). Must be in [0, 1).
         /// </summary>
@@ -106,8 +107,8 @@ namespace Microsoft.ML.DomainAdaptation
         /// Why: inside one training the target scorers do not tell a confident step from a right one. Measured with
         /// <c>samples/Digits --trace-steps</c> (README, "Choosing the step inside one training"): on optdigits → mnist-opencv
         /// (SourceOnly, PerImage, seed 2) the lowest-entropy step after the warm-up had 31.6 % target accuracy against 43.7 %
-        /// at the last step, its held-out source accuracy 97.2 % against 99.3; DANN without normalisation kept steps 1,200–1,400
-        /// of 2,000 by their entropy while the accuracy rose to the end (−5.6 points on average over 3 seeds). The held-out
+        /// at the last step, its held-out source accuracy 97.2 % against 99.3; DANN without normalisation kept steps 1,400 and 1,600
+        /// of 2,000 (seeds 0, 1) by their entropy while the accuracy rose toward the end (−5.6 points on average over 3 seeds). The held-out
         /// source rows are labelled, so their accuracy is measured, not estimated, and a step that has not lost any of it
         /// is not replaced by an earlier one on the target score alone.
         /// </remarks>
@@ -161,8 +162,8 @@ namespace Microsoft.ML.DomainAdaptation.Training
         /// <summary>The name the scores have in the training history.</summary>
         public string LossName { get; }
 
-        /// <summary>The step whose weights are kept (see <see cref="StepChoice"/>), 1-based; 0 before the first score.</summary>
-        public int BestStep => _choice.KeptStep;
+        /// <summary>The step whose weights are kept (see <see cref="StepChoice"/>), 1-based; 0 before the first step after the warm-up.</summary>
+        public int KeptStep => _choice.KeptStep;
 
         public bool IsDue(int done, int iterations) => done % _settings.Interval == 0 || done == iterations;
 
