@@ -81,7 +81,7 @@ var methodNames = !arguments.TryGetValue("methods", out var list)
 
 int runCount = directions.Length * methodNames.Length * seeds.Length;
 Console.WriteLine($"{runCount} runs ({directions.Length} direction(s) × {methodNames.Length} method(s) × {seeds.Length} seed(s)) of {iterations:N0} steps of " +
-    $"{batchSize} + {batchSize} rows on {Environment.ProcessorCount} thread(s); " +
+    $"{batchSize} + {batchSize} rows; " +
     (full ? "README's headline table, about 10 minutes on 2 quiet cores."
         : args.Length == 0 ? "the quick main job, about a minute and a half on 2 quiet cores (--full: README's headline table, about 10 minutes)."
         : "each run's result is printed when it ends, the table after the last."));
@@ -188,7 +188,7 @@ foreach (var (sourceName, targetName) in directions)
             {
                 Console.WriteLine($"    {done.Method}, seed {done.Seed}: target {done.TargetMicro * 100:F1} %" +
                     (done.LastStepTargetMicro is double lastAccuracy ? $" (last step {lastAccuracy * 100:F1} %)" : "") +
-                    $", source {done.SourceMicro * 100:F1} %, {done.SecondsPer1000:F1} s / 1,000 steps");
+                    $", source {done.SourceMicro * 100:F1} %, {done.SecondsPer1000:F1} s / 1,000 steps on {options.NumberOfThreads} thread(s)");
                 results.Add(done);
             }
             var clock = Stopwatch.StartNew();
