@@ -27,6 +27,8 @@ using Microsoft.ML.Transforms;
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
 //       [--profile-lenet [--threads 2] [--batch 64]]: each LeNet layer's forward and backward timed alone
+//       [--profile-halves [--repeats 200]]: a LeNet step's forward + backward on 1 and 2 intra-op threads against two
+//                                        32-row halves on two threads at once (HalvesProfile)
 //       [--profile-step lenet:METHOD [--steps 300] [--threads 1]]: a real Fit's steps timed phase by phase (gather, forward,
 //                                        losses, .item() reads, zero_grad, backward, optimizer step, scope, bookkeeping)
 //   Internal modes, used by the benchmark on itself: --child-fit NETWORK:METHOD (one Fit, prints a FIRSTFIT line),
@@ -44,6 +46,13 @@ if (args.Length >= 1 && args[0] == "--profile-lenet")
     var profileArguments = args.Skip(1).Chunk(2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
     LayerProfile.Run(int.Parse(profileArguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString())),
         int.Parse(profileArguments.GetValueOrDefault("batch", "64")));
+    return;
+}
+if (args.Length >= 1 && args[0] == "--profile-halves")
+{
+    Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured();
+    Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
+    HalvesProfile.Run(args.Length >= 3 && args[1] == "--repeats" ? int.Parse(args[2]) : 200);
     return;
 }
 var arguments = new Dictionary<string, string>();
