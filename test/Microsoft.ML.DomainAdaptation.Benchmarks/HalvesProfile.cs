@@ -13,7 +13,8 @@ using static TorchSharp.torch.nn;
 /// intra-op threads, against two 32-row halves computed at once on two .NET threads with one intra-op thread each
 /// (<c>autograd.grad</c> per half on the same parameters, the two gradients summed in a fixed order: deterministic).
 /// Prints the largest difference between the summed halves' gradients and the whole batch's first.
-/// An experiment for issue 18 (the second intra-op thread gains 8–20 % on this step), not a library code path.
+/// An experiment for issue 18 (a second intra-op thread gained 8–20 % on the library's LeNet step in session 9), not a
+/// library code path.
 /// </summary>
 internal static class HalvesProfile
 {
