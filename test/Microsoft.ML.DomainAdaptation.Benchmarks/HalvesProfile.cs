@@ -32,6 +32,8 @@ internal static class HalvesProfile
             functional.max_pool2d(conv2.forward(functional.relu(functional.max_pool2d(conv1.forward(x), 2))), 2)).flatten(1))))));
         var rows = rand(64, 1, 28, 28);
         var labels = randint(0, 10, new long[] { 64 });
+        // The halves once, not per timed step (a slice is a tensor of its own).
+        var (firstRows, secondRows, firstLabels, secondLabels) = (rows[..32], rows[32..], labels[..32], labels[32..]);
 
         // The gradient of the whole batch's mean loss restricted to some of its rows (their sum divided by the batch size).
         Tensor[] Gradients(Tensor x, Tensor y)
@@ -47,9 +49,9 @@ internal static class HalvesProfile
         Tensor[] Halves()
         {
             Tensor[] second = null;
-            var worker = new Thread(() => second = Gradients(rows[32..], labels[32..]));
+            var worker = new Thread(() => second = Gradients(secondRows, secondLabels));
             worker.Start();
-            var first = Gradients(rows[..32], labels[..32]);
+            var first = Gradients(firstRows, firstLabels);
             worker.Join();
             var sum = first.Zip(second, (a, b) => a + b).ToArray();
             foreach (var g in first.Concat(second))

@@ -52,7 +52,8 @@ if (args.Length >= 1 && args[0] == "--profile-halves")
 {
     Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured();
     Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
-    HalvesProfile.Run(args.Length >= 3 && args[1] == "--repeats" ? int.Parse(args[2]) : 200);
+    var halvesArguments = args.Skip(1).Chunk(2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
+    HalvesProfile.Run(int.Parse(halvesArguments.GetValueOrDefault("repeats", "200")));
     return;
 }
 var arguments = new Dictionary<string, string>();

@@ -90,9 +90,8 @@ namespace Microsoft.ML.DomainAdaptation
         /// the tolerance of the best (0: the strictly best-scoring step); with <see cref="SourceAccuracyMargin"/> set, a step
         /// further below is still kept unless that earlier step also had a higher held-out source accuracy. Later steps have
         /// trained longer on annealed learning rates, and close steps' scores differ by little more than their noise on the
-        /// held-out rows. Improvements within the
-        /// tolerance do not count for <see cref="Patience"/>. Default: 0.1 (with <see cref="WarmUp"/> 0.5; see there for the
-        /// measurements). Must be in [0, 1).
+        /// held-out rows. Improvements within the tolerance do not count for <see cref="Patience"/>. Default: 0.1 (with
+        /// <see cref="WarmUp"/> 0.5; see there for the measurements). Must be in [0, 1).
         /// </summary>
         public float Tolerance = 0.1f;
 
