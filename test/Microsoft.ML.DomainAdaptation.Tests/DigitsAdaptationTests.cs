@@ -9,7 +9,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     /// <summary>
     /// Adaptation on real shifted data: optdigits (8×8, UCI) → mnist-opencv (20×20, MNIST via OpenCV), CI-sized (see
     /// <see cref="DigitsBenchmark"/>). Measured here at 1,000 steps of 32 + 32, seeds 0, 1, 2 (means): source-only 27.6 %,
-    /// DANN 43.4 %, Deep CORAL 29.2 %, MMD 48.6 %, class-weighted MMD 37.7 %, CMD 30.0 %, ADDA 38.6 %, M-ADDA 39.1 %, MCD 40.8 %,
+    /// DANN 43.4 %, Deep CORAL 29.2 %, MMD 48.6 %, class-weighted MMD 37.7 %, CMD 30.0 %, ADDA 35.4 %, M-ADDA 39.1 %, MCD 40.8 %,
     /// CDAN+E 46.7 %, JAN 53.1 %, MDD 43.7 %, MCC 48.9 %, MMD+MCC 57.7 % (README, "Every method at the test budget"). Each test
     /// demands about half of its method's measured gain, so a method whose term is removed (the source-only figure ± a few
     /// points) fails; AdaptationTermTests checks each term's direction in seconds.
@@ -75,12 +75,13 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
-        public void AddaGainsSixPointsOverSourceOnly()
+        public void AddaGainsFourPointsOverSourceOnly()
         {
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
             double adda = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "ADDA", () => new AddaOptions(), _output);
-            // Measured +11.0 points.
-            Assert.True(adda >= sourceOnly + 0.06, $"ADDA {adda:P1} is not 6 points above source-only {sourceOnly:P1}");
+            // Measured 36.9 / 36.4 / 32.9 % (35.4 %), +7.8 points (seeds 3–8: 37.6 against 32.1 %, +5.5); demand half. At the
+            // former full adversarial learning rate the last step was a draw: seeds 0–5 gave 18.0 to 36.2 % (see AddaOptions).
+            Assert.True(adda >= sourceOnly + 0.04, $"ADDA {adda:P1} is not 4 points above source-only {sourceOnly:P1}");
         }
 
         [Fact]
@@ -144,17 +145,24 @@ namespace Microsoft.ML.DomainAdaptation.Tests
 
         // Self-training (FixMatch with distribution alignment), seeds 0, 1, 2 (source-only 27.6 %): alone 21.1 ± 8.8 % (pseudo-labels
         // of a source model this often wrong on the target mislead it); on top of DANN 48.0 / 55.3 / 44.4 % (DANN alone 45.9 / 42.5 / 41.7 %:
-        // +5.8 points). On a later session's AMD EPYC machine libtorch's kernels gave other trajectories: DANN+ST 37.8 / 49.2 / 48.3 % against DANN
-        // 40.4 / 45.3 / 40.8 % (+2.9 points). Per-seed spread is about 5 points, so a mean of three seeds differs by about 4 points
-        // from one machine to the next: the bar over DANN is 1 point (removing the term gives exactly DANN's figures, 0 points).
+        // +5.8 points). Other CPUs' libtorch kernels give other trajectories: an AMD EPYC gave DANN+ST 37.8 / 49.2 / 48.3 % against DANN
+        // 40.4 / 45.3 / 40.8 %; an Intel Xeon (AVX-512) seeds 0–5: 55.6 / 26.7 / 49.8 / 48.4 / 57.4 / 47.5 % (47.6 %) against DANN
+        // 43.5 / 41.2 / 44.7 / 47.0 / 40.9 / 42.2 % (43.3 %), +4.3 points, above DANN on five seeds of six. Self-training makes the
+        // training swing (seed 1 scored every 50 steps, 10 % of the rows held out: 29.8, 42.2, 34.2, 40.5, 43.3, 29.2, 42.9 % over
+        // the last 300 steps, DANN alone 30.0 to 41.3 %), so a seed can end in a trough: the Xeon's seed 1 ended below source-only.
+        // A mean of three such seeds moves by about 4 points from one CPU to the next (the Xeon's seeds 0–2: +0.9), hence six seeds;
+        // demand half the gain and more seeds above DANN than not (removing the term gives exactly DANN's figures: 0 points, 0 seeds).
         [Fact]
         public void SelfTrainingAddsToDann()
         {
+            int[] seeds = { 0, 1, 2, 3, 4, 5 };
             double sourceOnly = DigitsBenchmark.SourceOnly(Source, Target, _output);
-            double dann = DigitsBenchmark.MeanTargetAccuracy(Source, Target, "DANN", () => new DannOptions(), _output);
-            var both = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN+ST", () => new DannOptions { AddOns = { new SelfTrainingAddOn() } }, _output);
-            Assert.True(both.Min() >= sourceOnly + 0.10, $"DANN+ST's worst seed {both.Min():P1} is not 10 points above source-only {sourceOnly:P1}");
-            Assert.True(both.Average() >= dann + 0.01, $"DANN+ST {both.Average():P1} is not 1 point above DANN alone {dann:P1}");
+            var dann = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN", () => new DannOptions(), _output, seeds: seeds);
+            var both = DigitsBenchmark.TargetAccuracies(Source, Target, "DANN+ST", () => new DannOptions { AddOns = { new SelfTrainingAddOn() } }, _output, seeds: seeds);
+            int above = both.Zip(dann, (b, d) => b > d ? 1 : 0).Sum();
+            Assert.True(both.Average() >= dann.Average() + 0.02, $"DANN+ST {both.Average():P1} is not 2 points above DANN alone {dann.Average():P1} over seeds 0–5");
+            Assert.True(above >= 4, $"DANN+ST is above DANN alone on {above} of 6 seeds, not at least 4");
+            Assert.True(both.Average() >= sourceOnly + 0.10, $"DANN+ST {both.Average():P1} is not 10 points above source-only {sourceOnly:P1}");
         }
 
         // The other direction, mnist-opencv → optdigits, where the source model is right on about half of the target: self-training

@@ -18,7 +18,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     /// VADA, DIRT-T and self-ensembling: the teacher's updates and losses by known answers, the warm start and their checks.
     /// DIRT-T has a real-digits margin test from a strong start (DANN with <see cref="InputNormalizationKind.PerImage"/> inputs,
     /// optdigits → mnist-opencv): <see cref="DirtTRefinesAPerImageDannModelOnRealDigits"/>; self-ensembling one since session 9
-    /// (<see cref="SelfEnsemblingBeatsTheSameTrainingWithoutItsTargetLossesOnRealDigits"/>). VADA has none and self-ensembling had none before: at
+    /// (<see cref="SelfEnsemblingBeatsTheSameTrainingWithoutItsTargetLossesOnRealDigits"/>). VADA has none (session 10 added one, session 14
+    /// removed it: the last item) and self-ensembling had none before: at
     /// affordable budgets neither beat source-only by its target losses (VADA's gain on mnist-opencv → optdigits needs 1,000 steps; session 9 below), nor did DIRT-T from VADA or source-only models (measured
     /// on the loaded 2-core machine, target MicroAccuracy, LeNet, batch 32 + 32; commands below).
     /// <list type="bullet">
@@ -61,8 +62,8 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     /// Its target losses removed (entropy and target VAT at 1e-9, source VAT and domain loss kept): 72.9 ± 3.4 % (72.1 / 69.9 /
     /// 76.6; 3.1 below VADA, lower for every seed) and 46.6 ± 2.5 % (47.5 / 43.8 / 48.5; 1.9 above VADA). So the target losses help on
     /// mnist-opencv → optdigits by about 3 points for each seed, but only at 1,000 steps (6 VADA trainings, several minutes: no
-    /// test within the suite's budget was measured then; session 10's test, <see cref="VadaBeatsTheSameTrainingWithoutItsTargetLossesOnRealDigits"/>,
-    /// measured +2.1 points without the hold-out), and not on optdigits → mnist-opencv. Seed 0 there, without hold-out:
+    /// test within the suite's budget was measured then; session 10's test measured +2.1 points without the hold-out, on an AMD
+    /// EPYC; session 14 below), and not on optdigits → mnist-opencv. Seed 0 there, without hold-out:
     /// source-only 37.4, DANN 47.7, VADA (λ_d = 0.01) 28.5, the same without VAT 37.5, without entropy 32.2, without both 39.4;
     /// VADA λ_d = 1 48.1, with ε = 1.75 50.4, without target losses 43.4. Self-ensembling: its class balance is now inside the
     /// consistency weight (French et al.'s code): optdigits → mnist-opencv (the same protocol) 40.9 ± 2.9 % (43.6 / 37.8 / 41.2) against
@@ -74,6 +75,18 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     /// test, <see cref="SelfEnsemblingBeatsTheSameTrainingWithoutItsTargetLossesOnRealDigits"/>, runs 1,000 steps (3 min 39 s
     /// loaded, over the suite's one-minute aim). VADA with λ_t = 0.1 (entropy and target VAT): 48.6 / 47.7
     /// / 30.3 % (42.2 %, seed 2 collapses).</item>
+    /// <item>Session 14, an Intel Xeon (AVX-512), mnist-opencv → optdigits, PerImage, Resolution source view, 1,000 steps of 32 + 32,
+    /// no hold-out, last step. Session 10's test (VADA against the same training without its target losses, seeds 0, 1, 2, demand
+    /// 1 point; it had measured 75.8 / 74.4 / 76.0 % against 74.1 / 74.1 / 71.6 % on the AMD EPYC) failed in CI here: 75.2 / 74.4 /
+    /// 70.5 % (73.4 %) against 75.8 / 74.4 / 73.5 % (74.6 %). Seeds 3, 4, 5 (the Digits sample, <c>--direction mnist-opencv:optdigits
+    /// --methods VADA --seeds 3,4,5 --set "NumberOfThreads=1;InputNormalization=PerImage;SourceAugmentation=Resolution"</c>, the
+    /// ablation with <c>EntropyAddOn.Weight=1e-30;VatAddOn.Weight=1e-30</c> added): 75.2 / 72.1 / 77.4 % against 76.3 / 68.8 / 74.9 %.
+    /// Over the six seeds the target losses add 0.2 points (74.1 against 74.0 %; per seed −3.0 to +3.3): nothing a test can demand,
+    /// and the AMD's +2.1 was a draw of the same spread, so the test is gone. At λ_t = 0.1 (<c>EntropyAddOn.Weight=0.1;VatAddOn.Weight=0.1</c>):
+    /// 79.7 / 74.1 / 78.8 % on seeds 3–5 (+4.2) but 78.0 / 74.1 / 75.5 % on seeds 0–2 (+1.3), and session 7's λ_t = 0.1 collapsed a
+    /// seed on optdigits → mnist-opencv, so the default stays the paper's 0.01. The term's direction is still tested in
+    /// <see cref="AdaptationTermTests.VadaTargetTermsLowerTheTargetEntropyAndSmoothTheTarget"/>, and entropy with VAT on the
+    /// target gains on real digits in DIRT-T (<see cref="DirtTRefinesAPerImageDannModelOnRealDigits"/>).</item>
     /// </list>
     /// Sample runs: <c>dotnet run --project samples/Digits -c Release -- --iterations 300 --batch 32 --seeds 0 --direction
     /// mnist-opencv:optdigits --methods SourceOnly,VADA,SelfEnsembling,VADA+DIRT-T,SourceOnly+DIRT-T [--set InputNormalization=PerImage]</c>
@@ -258,19 +271,6 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             // Without its target losses the two arms are the same training, so this fails.
             AssertTargetLossesGain("self-ensembling", ReversedDigits.Value, "optdigits -> mnist-opencv",
                 () => new SelfEnsemblingOptions(), () => new SelfEnsemblingOptions { ConsistencyWeight = 0 }, margin: 0.02);
-        }
-
-        [Fact]
-        public void VadaBeatsTheSameTrainingWithoutItsTargetLossesOnRealDigits()
-        {
-            // mnist-opencv → optdigits with PerImage inputs and the Resolution source view, 1,000 steps, seeds 0, 1, 2: VADA
-            // against the same training without its target losses (entropy and target VAT; DANN's domain loss and the source
-            // VAT kept), the only pair where they helped in session 9 (+3.1 points with 10 % of the rows held out). Measured
-            // (session 10, loaded machine, 6 trainings): 75.8 / 74.4 / 76.0 % (75.4 %) against 74.1 / 74.1 / 71.6 % (73.3 %),
-            // +2.1 points, higher for every seed; demand 1 (another CPU's kernels give another trajectory). Without its
-            // target losses the two arms are the same training, so this fails.
-            AssertTargetLossesGain("VADA", Digits.Value, "mnist-opencv -> optdigits",
-                () => new VadaOptions(), () => new DannOptions { AddOns = { new VatAddOn { Weight = 0, SourceWeight = 1 } } }, margin: 0.01);
         }
 
         private const int RecipeSteps = 1000;
