@@ -12,7 +12,7 @@ namespace Microsoft.ML.DomainAdaptation.Tests
     /// <summary>
     /// Trains methods on the shipped real digits (both resized to 28×28, LeNet backbone, target labels dropped before
     /// training) and measures target test accuracy over seeds. CI-sized: 1,000 steps of 32 + 32 rows by default
-    /// (DA_TEST_ITERATIONS / DA_TEST_BATCH override it). Results are cached per configuration, so the source-only
+    /// (DA_TEST_ITERATIONS / DA_TEST_BATCH override it). Results are cached per configuration and seed, so the source-only
     /// baseline is trained once per direction for every test that compares with it.
     /// </summary>
     public static class DigitsBenchmark
