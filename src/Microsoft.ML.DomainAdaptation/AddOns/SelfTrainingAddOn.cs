@@ -13,6 +13,14 @@ namespace Microsoft.ML.DomainAdaptation
     /// augmented view of the same rows learns them (the augmentations are listed on <see cref="SelfTrainingOptions"/>). Logged
     /// as "self-training" and "confident target share".
     /// </summary>
+    /// <remarks>
+    /// Pseudo-labels feed the network's own mistakes back, so the training swings more than the method under it: with DANN
+    /// (optdigits → mnist-opencv, LeNet, 1,000 steps of 32 + 32, seed 1, scored every 50 steps) the target accuracy moved
+    /// 29.8, 42.2, 34.2, 40.5, 43.3, 29.2, 42.9 % over the last 300 steps, against 30.0 to 41.3 % for DANN alone. Over seeds
+    /// 0–5 it added 4.3 points to DANN (47.6 against 43.3 %) and was above it on five seeds, but seed 1 ended at 26.7 %, below
+    /// source-only: compare a few seeds, or keep a validated step (<see cref="DomainAdaptationOptions.Validation"/>), before
+    /// trusting one training.
+    /// </remarks>
     /// <example><code>
     /// var options = new DannOptions { AddOns = { new SelfTrainingAddOn { Threshold = 0.9f } } };
     /// </code></example>
