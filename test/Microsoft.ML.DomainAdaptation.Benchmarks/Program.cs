@@ -39,21 +39,16 @@ if (args.Length == 2 && args[0] == "--burn")
     Burn(double.Parse(args[1], CultureInfo.InvariantCulture));
     return;
 }
-if (args.Length >= 1 && args[0] == "--profile-lenet")
+if (args.Length >= 1 && args[0] is "--profile-lenet" or "--profile-halves")
 {
     Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured(); // as a training would, before libtorch loads
     Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
     var profileArguments = args.Skip(1).Chunk(2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
-    LayerProfile.Run(int.Parse(profileArguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString())),
-        int.Parse(profileArguments.GetValueOrDefault("batch", "64")));
-    return;
-}
-if (args.Length >= 1 && args[0] == "--profile-halves")
-{
-    Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnsureConfigured();
-    Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
-    var halvesArguments = args.Skip(1).Chunk(2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
-    HalvesProfile.Run(int.Parse(halvesArguments.GetValueOrDefault("repeats", "200")));
+    if (args[0] == "--profile-lenet")
+        LayerProfile.Run(int.Parse(profileArguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString())),
+            int.Parse(profileArguments.GetValueOrDefault("batch", "64")));
+    else
+        HalvesProfile.Run(int.Parse(profileArguments.GetValueOrDefault("repeats", "200")));
     return;
 }
 var arguments = new Dictionary<string, string>();

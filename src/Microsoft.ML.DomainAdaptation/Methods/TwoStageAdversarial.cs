@@ -46,16 +46,13 @@ namespace Microsoft.ML.DomainAdaptation
         /// <summary>
         /// Initial learning rate of the adversarial stage, annealed like <see cref="DomainAdaptationOptions.LearningRate"/>
         /// when <see cref="DomainAdaptationOptions.AnnealLearningRate"/> is on. Default: null, which takes a tenth of
-        /// <see cref="DomainAdaptationOptions.LearningRate"/> for SGD (<see cref="SgdAdversarialLearningRateScale"/>; see
-        /// <see cref="AddaOptions"/>' remarks) and 2e-4 (ADDA's) for Adam. Must be positive when set.
+        /// <see cref="DomainAdaptationOptions.LearningRate"/> for SGD (see <see cref="AddaOptions"/>' remarks for why) and
+        /// 2e-4 (ADDA's) for Adam. Must be positive when set.
         /// </summary>
         public float? AdversarialLearningRate;
 
-        /// <summary>
-        /// The SGD adversarial stage's default learning rate as a share of <see cref="DomainAdaptationOptions.LearningRate"/>.
-        /// At the full rate the target encoder and the discriminator chase each other: the target accuracy swung by 10–20
-        /// points from one 50-step trace point to the next, so the last step's accuracy was a draw (see <see cref="AddaOptions"/>).
-        /// </summary>
+        /// <summary>The SGD adversarial stage's default learning rate as a share of <see cref="DomainAdaptationOptions.LearningRate"/>
+        /// (the measurements are in <see cref="AddaOptions"/>' remarks).</summary>
         internal const double SgdAdversarialLearningRateScale = 0.1;
 
         /// <summary>
