@@ -24,6 +24,7 @@ using Microsoft.ML.Transforms;
 //       [--scoring-only lenet|mlp [--repeat 3]: scoring figures alone, repeated in one process, both scoring engines back to back]
 //       [--busy-methods SourceOnly,DANN (none: skip the busy-core run)] [--busy-steps 300] [--gap-rows 10000 (0: skip)]
 //       [--image-rows 20000 (0: skip) [--image-side 64]]
+//       [--before]  (each first Fit, and the busy-core Fit, once more with issue 18's native settings off: a before / after table)
 //       [--pytorch path/to/da_ref.py]   (runs the PyTorch reference of each LeNet method the same way, one job at a time,
 //                                        and prints both side by side with their ratio)
 //       [--profile-lenet [--threads 2] [--batch 64]]: each LeNet layer's forward and backward timed alone
@@ -54,7 +55,7 @@ if (args.Length >= 1 && args[0] is "--profile-lenet" or "--profile-halves")
 var arguments = new Dictionary<string, string>();
 for (int i = 0; i < args.Length; i++)
 {
-    if (args[i] is "--quick" or "--default-threads")
+    if (args[i] is "--quick" or "--default-threads" or "--before")
         arguments[args[i][2..]] = "true";
     else if (args[i].StartsWith("--") && i + 1 < args.Length)
         arguments[args[i][2..]] = args[++i];
@@ -62,6 +63,7 @@ for (int i = 0; i < args.Length; i++)
         throw new ArgumentException($"Unexpected argument '{args[i]}'.");
 }
 bool quick = arguments.ContainsKey("quick");
+bool before = arguments.ContainsKey("before"); // also time each first Fit with issue 18's native settings off (BeforeAfter below)
 int steps = int.Parse(arguments.GetValueOrDefault("steps", quick ? "60" : "1000"));
 int warmup = Math.Min(50, steps / 4);
 int threads = int.Parse(arguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString()));
@@ -241,6 +243,7 @@ var rows = new List<string>();
 var onnxRows = new List<string>();
 var onnxPeaks = new List<string>(); // the same network's forward through OnnxRuntime: a second, network-specific peak
 var parityRows = new List<string>();
+var beforeRows = new List<string>();
 var parityFailures = new List<string>(); // README promises max |Δ| ≤ 1e-5 on Score and the same classes for every method
 foreach (var network in networks)
 {
@@ -258,6 +261,13 @@ foreach (var network in networks)
     foreach (var method in methods)
     {
         var first = ChildFit(network, method, steps, threads, defaultThreads: false);
+        if (before)
+        {
+            var old = ChildFit(network, method, steps, threads, defaultThreads: false, before: true);
+            beforeRows.Add($"| {network} | {method} | {threads} | {old.MsPer1000:F0} | {old.UserSecondsPer1000:F1} + {old.SystemSecondsPer1000:F1} | {old.FaultsPerStep:N0} | " +
+                $"{first.MsPer1000:F0} | {first.UserSecondsPer1000:F1} + {first.SystemSecondsPer1000:F1} | {first.FaultsPerStep:N0} | {old.MsPer1000 / first.MsPer1000:F2} |");
+            Console.WriteLine(beforeRows[^1]);
+        }
         var options = BenchmarkOptions(method, backbone, steps, threads);
         TimeSpan atWarmup = default, atEnd = default;
         options.ProgressInterval = 1;
@@ -320,6 +330,17 @@ if (parityFailures.Count > 0)
     Environment.ExitCode = 1; // the figures below still print
 }
 
+if (beforeRows.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("Before / after issue 18's native settings, the same first Fit in fresh processes one after the other: before = " +
+        "MLNET_DA_MALLOC_TUNING=0 and MLNET_DA_OMP_PASSIVE=0 (glibc's malloc thresholds and OpenMP's spinning wait, as trainings ran before them), same threads.");
+    Console.WriteLine("| network | method | threads | before ms / 1000 | before CPU s / 1000 (user + system) | before page faults / step | after ms / 1000 | after CPU s / 1000 | after page faults / step | before / after |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+    foreach (var row in beforeRows)
+        Console.WriteLine(row);
+}
+
 if (onnxRows.Count > 0)
 {
     Console.WriteLine();
@@ -361,17 +382,25 @@ if (busyMethods.Length > 0)
             var busy = ChildFit(network, method, busySteps, threads, defaultThreads: false);
             var busyDefault = ChildFit(network, method, busySteps, threads, defaultThreads: true);
             var busySingle = ChildFit(network, method, busySteps, 1, defaultThreads: false);
+            // Before issue 18: the benchmark's threads (libtorch's default then) with OpenMP spinning and glibc's thresholds.
+            string busyBefore = "";
+            if (before)
+            {
+                var old = ChildFit(network, method, busySteps, threads, defaultThreads: false, before: true);
+                busyBefore = $" {old.MsPer1000:F0} | {old.MsPer1000 / busyDefault.MsPer1000:F2} |";
+            }
             burner.Kill();
             busyRows.Add($"| {network} | {method} | {threads} | {quiet.MsPer1000:F0} | {busy.MsPer1000:F0} | {busy.MsPer1000 / quiet.MsPer1000:F2} | " +
-                $"{quietDefault.Threads} | {quietDefault.MsPer1000:F0} | {busyDefault.MsPer1000:F0} | {busyDefault.MsPer1000 / quietDefault.MsPer1000:F2} | {busySingle.MsPer1000:F0} | {busyDefault.MsPer1000 / busySingle.MsPer1000:F2} |");
+                $"{quietDefault.Threads} | {quietDefault.MsPer1000:F0} | {busyDefault.MsPer1000:F0} | {busyDefault.MsPer1000 / quietDefault.MsPer1000:F2} | {busySingle.MsPer1000:F0} | {busyDefault.MsPer1000 / busySingle.MsPer1000:F2} |{busyBefore}");
             Console.WriteLine(busyRows[^1]);
         }
     }
     Console.WriteLine();
     Console.WriteLine($"Busy core: first Fit ms per 1,000 steps ({busySteps} steps, fresh process each), without and with one spinning thread of another process; " +
         "'default' leaves NumberOfThreads unset (the library picks the threads; OMP_WAIT_POLICY as the library sets it).");
-    Console.WriteLine("| network | method | threads | quiet | busy | busy / quiet | default threads | default quiet | default busy | busy / quiet | 1 thread busy | default busy / 1 thread busy (target ≤ 1) |");
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine("| network | method | threads | quiet | busy | busy / quiet | default threads | default quiet | default busy | busy / quiet | 1 thread busy | default busy / 1 thread busy (target ≤ 1) |" +
+        (before ? " before: threads busy, native settings off | before / default busy |" : ""));
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|" + (before ? "---|---|" : ""));
     foreach (var row in busyRows)
         Console.WriteLine(row);
 }
@@ -454,13 +483,21 @@ static string MethodName(string entry) => MethodEntry(entry).Name;
 
 // One Fit in a fresh child process (this program with --child-fit): ms per 1,000 steps over all its steps, the whole
 // Fit's seconds, the threads it trained with and its peak RSS.
-static (double MsPer1000, double FitSeconds, int Threads, double PeakRssMiB, double FaultsPerStep, double UserSecondsPer1000, double SystemSecondsPer1000) ChildFit(string network, string method, int steps, int threads, bool defaultThreads)
+// With before: the native settings issue 18 added are switched off in the child (glibc's malloc as it is, OpenMP's own
+// wait policy), as a training ran before them.
+static (double MsPer1000, double FitSeconds, int Threads, double PeakRssMiB, double FaultsPerStep, double UserSecondsPer1000, double SystemSecondsPer1000) ChildFit(string network, string method, int steps, int threads, bool defaultThreads, bool before = false)
 {
     var start = new ProcessStartInfo(Environment.ProcessPath)
     {
         RedirectStandardOutput = true,
         RedirectStandardError = true,
     };
+    if (before)
+    {
+        start.Environment["MLNET_DA_MALLOC_TUNING"] = "0";
+        start.Environment["MLNET_DA_OMP_PASSIVE"] = "0";
+        start.Environment.Remove("OMP_WAIT_POLICY"); // this process's own, set by the library at its start
+    }
     if (!Environment.ProcessPath.EndsWith("Benchmarks", StringComparison.Ordinal))
         start.ArgumentList.Add(typeof(VectorRow).Assembly.Location); // run through the dotnet host
     foreach (var argument in new[] { "--child-fit", $"{network}:{method}", "--steps", steps.ToString(), "--threads", threads.ToString() })
