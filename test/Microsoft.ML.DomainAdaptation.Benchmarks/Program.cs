@@ -63,7 +63,7 @@ for (int i = 0; i < args.Length; i++)
         throw new ArgumentException($"Unexpected argument '{args[i]}'.");
 }
 bool quick = arguments.ContainsKey("quick");
-bool before = arguments.ContainsKey("before"); // also time each first Fit with issue 18's native settings off (BeforeAfter below)
+bool before = arguments.ContainsKey("before"); // also time each first Fit with issue 18's native settings off (the before / after table below)
 int steps = int.Parse(arguments.GetValueOrDefault("steps", quick ? "60" : "1000"));
 int warmup = Math.Min(50, steps / 4);
 int threads = int.Parse(arguments.GetValueOrDefault("threads", Environment.ProcessorCount.ToString()));
