@@ -233,7 +233,7 @@ Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.EnsureWaitPolicy();
 TorchSharp.torch.set_num_threads(threads);
 Console.WriteLine($"threads: {TorchSharp.torch.get_num_threads()} (torch.set_num_threads), OpenMP wait: {Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.WaitPolicyStatus}, processors: {Environment.ProcessorCount}, " +
     $"CPU: {CpuModel()}, .NET {Environment.Version}, steps timed: {steps - warmup} after {warmup} warm-up; " +
-    $"malloc tuning: {(Environment.GetEnvironmentVariable("MLNET_DA_MALLOC_TUNING") is string tuning ? $"MLNET_DA_MALLOC_TUNING={tuning}" : "default (on with glibc)")}");
+    $"malloc tuning: {(Environment.GetEnvironmentVariable(Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnvironmentVariable) is string tuning ? $"{Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnvironmentVariable}={tuning}" : "default (on with glibc)")}");
 double peakGflops = GemmPeakGflops(threads);
 Console.WriteLine($"measured peak: {peakGflops:F1} GFLOP/s (libtorch float GEMM 1024 × 1024 × 1024, {threads} threads, best of 20)");
 Console.WriteLine();
@@ -494,8 +494,8 @@ static (double MsPer1000, double FitSeconds, int Threads, double PeakRssMiB, dou
     };
     if (before)
     {
-        start.Environment["MLNET_DA_MALLOC_TUNING"] = "0";
-        start.Environment["MLNET_DA_OMP_PASSIVE"] = "0";
+        start.Environment[Microsoft.ML.DomainAdaptation.Training.MallocTuning.EnvironmentVariable] = "0";
+        start.Environment[Microsoft.ML.DomainAdaptation.Training.ThreadPolicy.PassiveEnvironmentVariable] = "0";
         start.Environment.Remove("OMP_WAIT_POLICY"); // this process's own, set by the library at its start
     }
     if (!Environment.ProcessPath.EndsWith("Benchmarks", StringComparison.Ordinal))
