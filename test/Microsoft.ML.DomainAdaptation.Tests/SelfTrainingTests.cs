@@ -181,6 +181,52 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void MeanTeacherLabelsTheWeakViewWithTheAverageOfPastWeights()
+        {
+            using var scope = NewDisposeScope();
+            const float momentum = 0.75f; // not 0.5: swapping α and 1 − α must fail too
+            const int seed = 3;
+            var spec = Mlp(6);
+            manual_seed(0);
+            var features = randn(16, 6);
+            var addOn = new SelfTrainingAddOn { TeacherMomentum = momentum, Threshold = 0.2f, DistributionAlignment = false };
+            using var term = addOn.CreateTerm(new Methods.MethodContext(new SelfTrainingOptions(addOn), spec, seed));
+            using var student = new ScoringNetwork(spec);
+            var before = student.parameters().Select(p => p.detach().clone()).ToArray();
+            var batch = new Methods.StepBatch(features, null, features);
+
+            // The term's own generator, replayed: each Loss draws a weak view, then a strong one.
+            using var views = new Augmentation(spec, seed);
+            views.Weak(features);
+            views.View(features, AugmentationKind.Strong);
+            var weak = views.Weak(features);
+            var strong = views.View(features, AugmentationKind.Strong);
+
+            term.Loss(student, batch, new Methods.StepState(0, 0, 0.01), default, new Methods.LossLog()); // the teacher starts as a copy
+            using (no_grad())
+            {
+                foreach (var parameter in student.parameters())
+                    parameter.add_(randn_like(parameter));
+            }
+            var log = new Methods.LossLog();
+            term.Loss(student, batch, new Methods.StepState(1, 0.5, 0.01), default, log);
+
+            // By hand: a network with θ′ = α θ_before + (1 − α) θ_now labels the weak view; the student learns the strong view.
+            using var teacher = TeacherWeights.Clone(student);
+            using (no_grad())
+            {
+                foreach (var (parameter, old) in teacher.parameters().Zip(before))
+                    parameter.mul_(1 - momentum).add_(old, alpha: momentum);
+            }
+            using var noGrad = no_grad();
+            var strongLogits = student.forward(strong);
+            double expected = PseudoLabelLoss.Compute(nn.functional.softmax(teacher.forward(weak), 1), strongLogits, 0.2, out _).item<float>();
+            double selfLabelled = PseudoLabelLoss.Compute(nn.functional.softmax(student.forward(weak), 1), strongLogits, 0.2, out _).item<float>();
+            Assert.True(Math.Abs(expected - selfLabelled) > 1e-3, $"the test needs the teacher's labels to differ from the student's ({expected} vs {selfLabelled})");
+            Assert.Equal(expected, log.Values["self-training"], 5);
+        }
+
+        [Fact]
         public void DistributionAlignmentDividesByTheRunningMeanAndRenormalises()
         {
             using var scope = NewDisposeScope();
@@ -219,6 +265,9 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             Assert.Equal("AddOns", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new SelfTrainingOptions(new SelfTrainingAddOn { Weight = 0 }))).ParamName);
             foreach (float threshold in new[] { 0f, 1.5f, float.NaN })
                 Assert.Equal("SelfTrainingAddOn.Threshold", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new SelfTrainingOptions(new SelfTrainingAddOn { Threshold = threshold }))).ParamName);
+            foreach (float momentum in new[] { -0.1f, 1f, float.NaN })
+                Assert.Equal("SelfTrainingAddOn.TeacherMomentum", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new SelfTrainingOptions(new SelfTrainingAddOn { TeacherMomentum = momentum }))).ParamName);
+            Assert.Equal(0f, new SelfTrainingAddOn().TeacherMomentum);
             Assert.Equal("SelfTrainingAddOn.Warmup", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.DomainAdapt(new DannOptions { AddOns = { new SelfTrainingAddOn { Warmup = 1 } } })).ParamName);
             Assert.Equal(0.95f, new SelfTrainingAddOn().Threshold);
             Assert.IsType<SelfTrainingAddOn>(Assert.Single(new SelfTrainingOptions().AddOns));

@@ -53,6 +53,21 @@ namespace Microsoft.ML.DomainAdaptation
         /// </summary>
         public AugmentationKind StrongAugmentation = AugmentationKind.Strong;
 
+        /// <summary>
+        /// Momentum α of a mean teacher (Tarvainen &amp; Valpola, NeurIPS 2017) that gives the pseudo-labels in place of the
+        /// network itself: a copy of the network whose weights follow θ′ ← α θ′ + (1 − α) θ at every step (batch-normalisation
+        /// statistics copied from the network), so that one step's mistakes reach the labels only damped. Default: 0 (the
+        /// network labels its own rows, as FixMatch). Must be in [0, 1).
+        /// <para>
+        /// Measured with DANN (LeNet, 1,000 steps of 32 + 32, seeds 0–5, two threads; README "Every method at the test budget"):
+        /// at 0.99 the seeds spread half as much in both directions, but the mean moved +4.6 points on optdigits → mnist-opencv
+        /// (50.9 ± 3.7 % against 46.3 ± 6.1 %; the worst seed 46.6 against 35.2 %) and −6.2 on mnist-opencv → optdigits
+        /// (63.0 ± 2.6 % against 69.2 ± 5.0 %, lower on every seed); 0.999 follows the network too slowly for 1,000 steps
+        /// (45.6 ± 3.2 %). A knob for steadier trainings, not a gain to count on.
+        /// </para>
+        /// </summary>
+        public float TeacherMomentum;
+
         internal override string Name => nameof(SelfTrainingAddOn);
 
         internal override void Validate()
@@ -60,6 +75,7 @@ namespace Microsoft.ML.DomainAdaptation
             base.Validate();
             DomainAdaptationOptions.Check(Threshold > 0 && Threshold <= 1, $"{Name}.{nameof(Threshold)}", Threshold, "must be in (0, 1]");
             DomainAdaptationOptions.Check(Warmup >= 0 && Warmup < 1, $"{Name}.{nameof(Warmup)}", Warmup, "must be in [0, 1)");
+            DomainAdaptationOptions.Check(TeacherMomentum >= 0 && TeacherMomentum < 1, $"{Name}.{nameof(TeacherMomentum)}", TeacherMomentum, "must be in [0, 1)");
             DomainAdaptationOptions.Check(StrongAugmentation != AugmentationKind.None && Enum.IsDefined(StrongAugmentation), $"{Name}.{nameof(StrongAugmentation)}",
                 StrongAugmentation, "must be Weak, Strong, Resolution or Colour");
         }
@@ -77,6 +93,7 @@ namespace Microsoft.ML.DomainAdaptation
             private readonly SelfTrainingAddOn _options;
             private readonly Augmentation _augmentation;
             private Tensor _targetPredictionMean; // running mean of the weak view's target predictions
+            private ScoringNetwork _teacher; // the mean teacher, when TeacherMomentum > 0
 
             public Term(SelfTrainingAddOn options, MethodContext context)
             {
@@ -94,7 +111,7 @@ namespace Microsoft.ML.DomainAdaptation
                 Tensor weak;
                 using (no_grad())
                 {
-                    weak = nn.functional.softmax(network.forward(_augmentation.Weak(targetFeatures)), 1);
+                    weak = nn.functional.softmax(Labeller(network).forward(_augmentation.Weak(targetFeatures)), 1);
                     if (_options.DistributionAlignment)
                     {
                         var batchMean = weak.mean(new long[] { 0 });
@@ -112,10 +129,27 @@ namespace Microsoft.ML.DomainAdaptation
                 return loss * _options.Weight;
             }
 
+            /// <summary>
+            /// The network that labels the weak view: the network itself, or the mean teacher moved one step toward it (it starts
+            /// as a copy when the term is first used, after any warm-up). Scored in the network's mode, as the batch's other forward passes.
+            /// </summary>
+            private ScoringNetwork Labeller(ScoringNetwork network)
+            {
+                if (_options.TeacherMomentum == 0)
+                    return network;
+                if (_teacher is null)
+                    _teacher = TeacherWeights.Clone(network);
+                else
+                    TeacherWeights.ExponentialMovingAverage(_teacher, network, _options.TeacherMomentum);
+                _teacher.train(network.training);
+                return _teacher;
+            }
+
             public override void Dispose()
             {
                 _augmentation.Dispose();
                 _targetPredictionMean?.Dispose();
+                _teacher?.Dispose();
             }
         }
     }
