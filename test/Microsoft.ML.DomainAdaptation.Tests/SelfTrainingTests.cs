@@ -202,7 +202,12 @@ namespace Microsoft.ML.DomainAdaptation.Tests
             var weak = views.Weak(features);
             var strong = views.View(features, AugmentationKind.Strong);
 
-            term.Loss(student, batch, new Methods.StepState(0, 0, 0.01), default, new Methods.LossLog()); // the teacher starts as a copy
+            // The teacher starts as a copy, and building it leaves libtorch's default generator (the training's) where it was.
+            manual_seed(42);
+            term.Loss(student, batch, new Methods.StepState(0, 0, 0.01), default, new Methods.LossLog());
+            var drawAfter = Data(rand(4));
+            manual_seed(42);
+            Assert.Equal(Data(rand(4)), drawAfter);
             using (no_grad())
             {
                 foreach (var parameter in student.parameters())
