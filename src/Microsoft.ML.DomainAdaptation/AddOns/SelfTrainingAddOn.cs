@@ -141,13 +141,7 @@ namespace Microsoft.ML.DomainAdaptation
                 if (_options.TeacherMomentum == 0)
                     return network;
                 if (_teacher is null)
-                {
-                    // The copy's construction draws initial weights from libtorch's default generator, which the training draws
-                    // from too: its state is put back, so that the teacher changes the pseudo-labels and nothing else.
-                    using var state = get_rng_state();
-                    _teacher = TeacherWeights.Clone(network);
-                    set_rng_state(state);
-                }
+                    _teacher = TeacherWeights.CloneKeepingGenerator(network); // the teacher changes the pseudo-labels and nothing else
                 else
                     TeacherWeights.ExponentialMovingAverage(_teacher, network, _options.TeacherMomentum);
                 _teacher.train(network.training);

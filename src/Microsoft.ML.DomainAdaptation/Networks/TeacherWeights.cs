@@ -22,6 +22,18 @@ namespace Microsoft.ML.DomainAdaptation.Networks
             return copy;
         }
 
+        /// <summary>
+        /// As <see cref="Clone"/>, with libtorch's default generator put back afterwards: building the copy draws initial weights
+        /// from it, which the training draws from too, so the copy changes nothing else in the training.
+        /// </summary>
+        public static ScoringNetwork CloneKeepingGenerator(ScoringNetwork network)
+        {
+            using var state = get_rng_state();
+            var copy = Clone(network);
+            set_rng_state(state);
+            return copy;
+        }
+
         /// <summary>Copies every parameter and buffer of <paramref name="from"/> into <paramref name="to"/> (same architecture).</summary>
         public static void Copy(ScoringNetwork from, ScoringNetwork to)
         {

@@ -126,15 +126,12 @@ namespace Microsoft.ML.DomainAdaptation.Training
         }
 
         /// <summary>
-        /// A CPU copy of <paramref name="network"/> in evaluation mode (the transformer scores on the CPU). Building it draws
-        /// initial weights from libtorch's default generator, which the training also draws from: its state is put back, so
-        /// the training goes on as without the copy.
+        /// A CPU copy of <paramref name="network"/> in evaluation mode (the transformer scores on the CPU), made without
+        /// moving libtorch's default generator, so the training goes on as without the copy.
         /// </summary>
         private static Networks.ScoringNetwork CopyOnCpu(Networks.ScoringNetwork network)
         {
-            using var state = torch.get_rng_state();
-            var copy = Networks.TeacherWeights.Clone(network);
-            torch.set_rng_state(state);
+            var copy = Networks.TeacherWeights.CloneKeepingGenerator(network);
             if (copy.parameters().First().device.type != DeviceType.CPU)
                 copy.to(torch.CPU);
             return copy;
