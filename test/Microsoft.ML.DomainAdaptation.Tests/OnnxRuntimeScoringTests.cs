@@ -7,6 +7,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Xunit;
 
 namespace Microsoft.ML.DomainAdaptation.Tests
@@ -247,6 +248,42 @@ namespace Microsoft.ML.DomainAdaptation.Tests
                 Assert.Throws<InvalidOperationException>(() => other.Scoring.Resolve()).Message);
 
             Assert.Throws<ArgumentOutOfRangeException>(() => transformer.ScoringEngine = (ScoringEngine)7);
+        }
+
+        [Fact]
+        public void AnActiveOpenMpWaitIsLoggedAsAWarningWhenTheOnnxRuntimeSessionIsBuilt()
+        {
+            List<string> Warnings(MLContext ml)
+            {
+                var warnings = new List<string>();
+                ml.Log += (_, e) =>
+                {
+                    lock (warnings)
+                    {
+                        if (e.Kind == ChannelMessageKind.Warning)
+                            warnings.Add(e.Message);
+                    }
+                };
+                return warnings;
+            }
+
+            var active = new MLContext(seed: 1);
+            var c = Train(active, "MLP");
+            var activeWarnings = Warnings(active);
+            c.Model.LastTransformer.Scoring.EnvironmentVariables = name => name == "OMP_WAIT_POLICY" ? "ACTIVE" : null;
+            Scores(c.Model, c.Data);
+            Scores(c.Model, c.Data);
+            var warning = Assert.Single(activeWarnings); // once: when the session is built
+            Assert.Contains("OMP_WAIT_POLICY=ACTIVE", warning);
+            Assert.Contains("ScoringEngine to TorchSharp", warning);
+
+            var passive = new MLContext(seed: 1);
+            var p = Train(passive, "MLP");
+            var passiveWarnings = Warnings(passive);
+            p.Model.LastTransformer.Scoring.EnvironmentVariables = name => name == "OMP_WAIT_POLICY" ? "PASSIVE" : null;
+            Scores(p.Model, p.Data);
+            Assert.Equal(ScoringEngine.OnnxRuntime, p.Model.LastTransformer.Scoring.Resolve());
+            Assert.Empty(passiveWarnings);
         }
 
         [Fact]

@@ -134,6 +134,21 @@ namespace Microsoft.ML.DomainAdaptation.Tests
         }
 
         [Fact]
+        public void IdleOpenMpThreadsSpinForeverOnlyUnderActiveWaitWithoutASpinCountOrAnInfiniteCount()
+        {
+            bool Spin(params (string Name, string Value)[] variables) =>
+                ThreadPolicy.IdleThreadsSpinForever(name => variables.FirstOrDefault(v => v.Name == name).Value);
+            Assert.False(Spin());
+            Assert.False(Spin(("OMP_WAIT_POLICY", "PASSIVE")));
+            Assert.True(Spin(("OMP_WAIT_POLICY", "ACTIVE")));
+            Assert.True(Spin(("OMP_WAIT_POLICY", " active ")));
+            Assert.False(Spin(("OMP_WAIT_POLICY", "ACTIVE"), ("GOMP_SPINCOUNT", "10000"))); // a set count wins (libgomp)
+            Assert.True(Spin(("GOMP_SPINCOUNT", "INFINITE")));
+            Assert.True(Spin(("GOMP_SPINCOUNT", "infinity"), ("OMP_WAIT_POLICY", "PASSIVE")));
+            Assert.False(Spin(("GOMP_SPINCOUNT", "300000")));
+        }
+
+        [Fact]
         public void PassiveWaitPolicyIsSetOnlyWhenSafeAndNotSwitchedOff()
         {
             var set = new List<(string, string)>();

@@ -96,6 +96,20 @@ namespace Microsoft.ML.DomainAdaptation.Training
             return "passive";
         }
 
+        /// <summary>
+        /// Whether libgomp's idle threads spin without end under <paramref name="environment"/>: <c>GOMP_SPINCOUNT=INFINITE</c>
+        /// (or <c>INFINITY</c>), or <c>OMP_WAIT_POLICY=ACTIVE</c> with no spin count set (libgomp then spins 30 billion times).
+        /// Once libtorch has run a parallel operation such a thread holds a core for the life of the process: OnnxRuntime scoring
+        /// in that process ran at half its rows/s (README, benchmark section, session 17).
+        /// </summary>
+        internal static bool IdleThreadsSpinForever(Func<string, string> environment)
+        {
+            string spinCount = environment("GOMP_SPINCOUNT")?.Trim();
+            if (!string.IsNullOrEmpty(spinCount))
+                return spinCount.Equals("INFINITE", StringComparison.OrdinalIgnoreCase) || spinCount.Equals("INFINITY", StringComparison.OrdinalIgnoreCase);
+            return string.Equals(environment("OMP_WAIT_POLICY")?.Trim(), "ACTIVE", StringComparison.OrdinalIgnoreCase);
+        }
+
         private static bool OpenMpLoaded()
         {
             try

@@ -31,6 +31,9 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
         /// <summary>Builds the OnnxRuntime scorer; replaceable by tests (a missing native runtime).</summary>
         internal Func<OnnxRuntimeScorer> CreateOnnx { get; set; }
 
+        /// <summary>Reads the process's environment variables; replaceable by tests.</summary>
+        internal Func<string, string> EnvironmentVariables { get; set; } = Environment.GetEnvironmentVariable;
+
         public NetworkScorer Torch => _torch;
         public int FeatureSize => _torch.FeatureSize;
         public int EmbeddingSize => _torch.EmbeddingSize;
@@ -78,6 +81,14 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                     try
                     {
                         _onnx = CreateOnnx();
+                        if (Training.ThreadPolicy.IdleThreadsSpinForever(EnvironmentVariables))
+                        {
+                            // Not an error, but a silent halving of this engine's speed (measured, README's benchmark section).
+                            using var ch = _host.Start(nameof(ScoringEngine));
+                            ch.Warning("The process waits actively in OpenMP (OMP_WAIT_POLICY=ACTIVE or GOMP_SPINCOUNT=INFINITE): once libtorch has run, " +
+                                "its idle threads spin on a core for the life of the process, and OnnxRuntime scoring beside them ran at half its speed. " +
+                                "Unset the variable in processes that score, or set the transformer's ScoringEngine to TorchSharp.");
+                        }
                     }
                     catch (Exception e) when (NativeRuntimeMissing(e))
                     {
