@@ -81,14 +81,6 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                     try
                     {
                         _onnx = CreateOnnx();
-                        if (Training.ThreadPolicy.IdleThreadsSpinForever(EnvironmentVariables))
-                        {
-                            // Not an error, but a silent halving of this engine's speed (measured, README's benchmark section).
-                            using var ch = _host.Start(nameof(ScoringEngine));
-                            ch.Warning("The process waits actively in OpenMP (OMP_WAIT_POLICY=ACTIVE or GOMP_SPINCOUNT=INFINITE): once libtorch has run, " +
-                                "its idle threads spin on a core for the life of the process, and OnnxRuntime scoring beside them ran at half its speed. " +
-                                "Unset the variable in processes that score, or set the transformer's ScoringEngine to TorchSharp.");
-                        }
                     }
                     catch (Exception e) when (NativeRuntimeMissing(e))
                     {
@@ -99,6 +91,14 @@ namespace Microsoft.ML.DomainAdaptation.Transformer
                     {
                         // The export (a network it cannot write) or OnnxRuntime rejecting the exported model.
                         _onnxUnavailable = $"the network could not be scored through its ONNX export ({Describe(e)})";
+                    }
+                    if (_onnx != null && Training.ThreadPolicy.IdleThreadsSpinForever(EnvironmentVariables))
+                    {
+                        // Not an error, but a silent halving of this engine's speed (measured, README's benchmark section).
+                        using var ch = _host.Start(nameof(ScoringEngine));
+                        ch.Warning("The process waits actively in OpenMP (OMP_WAIT_POLICY=ACTIVE or GOMP_SPINCOUNT=INFINITE): once libtorch has run, " +
+                            "its idle threads spin on a core for the life of the process, and OnnxRuntime scoring beside them ran at half its speed. " +
+                            "Unset the variable in processes that score, or set the transformer's ScoringEngine to TorchSharp.");
                     }
                     if (_onnxUnavailable != null && engine == ScoringEngine.Auto)
                     {
